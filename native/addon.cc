@@ -1,0 +1,20 @@
+// Module registration only: every function lives in native/binding/.
+#include <napi.h>
+
+#include "binding/attention_binding.h"
+#include "binding/info_binding.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("attention", Napi::Function::New(env, nonlocal_binding::AttentionSync, "attention"));
+  exports.Set("attentionAsync",
+              Napi::Function::New(env, nonlocal_binding::AttentionAsync, "attentionAsync"));
+  exports.Set("info", Napi::Function::New(env, nonlocal_binding::NativeInfo, "info"));
+  exports.Set("selectIsa", Napi::Function::New(env, nonlocal_binding::SelectIsa, "selectIsa"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(nonlocal_affinity, Init)

@@ -1,0 +1,96 @@
+#include "attention_args.h"
+
+#include <cmath>
+#include <string>
+
+#include "tensor_args.h"
+
+namespace nonlocal_binding {
+namespace {
+
+constexpr int64_t kMaxDim = int64_t{1} << 32;
+constexpr const char* kWhat = "descriptor";
+
+nonlocal::Strides StridesFor(int64_t layout, int64_t heads, int64_t rows, int64_t width) {
+  if (layout == 0) return nonlocal::Strides{rows * heads * width, width, heads * width};  // [B,N,H,d]
+  return nonlocal::Strides{heads * rows * width, rows * width, width};                  // [B,H,N,d]
+}
+
+std::string Shape(int64_t layout, int64_t b, int64_t h, int64_t n, int64_t d) {
+  auto s = [](int64_t x) { return std::to_string(x); };
+  if (layout == 0) return "[" + s(b) + ", " + s(n) + ", " + s(h * d) + "]";
+  return "[" + s(b) + ", " + s(h) + ", " + s(n) + ", " + s(d) + "]";
+}
+
+}  // namespace
+
+AttentionCall ParseAttentionCall(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (info.Length() != 5 || !info[4].IsObject())
+    throw Napi::TypeError::New(env, "attention(query, key, value, out, descriptor) takes 5 arguments");
+  const FloatView q = RequireFloat32Array(env, info[0], "query");
+  const FloatView k = RequireFloat32Array(env, info[1], "key");
+  const FloatView v = RequireFloat32Array(env, info[2], "value");
+  const FloatView out = RequireFloat32Array(env, info[3], "out");
+  const Napi::Object d = info[4].As<Napi::Object>();
+
+  const int64_t layout = RequireInteger(env, d, "layout", 0, 1, kWhat);
+  const int64_t b = RequireInteger(env, d, "batch", 1, kMaxDim, kWhat);
+  const int64_t h = RequireInteger(env, d, "heads", 1, kMaxDim, kWhat);
+  const int64_t n = RequireInteger(env, d, "queries", 1, kMaxDim, kWhat);
+  const int64_t m = RequireInteger(env, d, "keys", 1, kMaxDim, kWhat);
+  const int64_t dk = RequireInteger(env, d, "keyWidth", 1, kMaxDim, kWhat);
+  const int64_t dv = RequireInteger(env, d, "valueWidth", 1, kMaxDim, kWhat);
+  const int64_t affinity = RequireInteger(env, d, "affinity", 0, 3, kWhat);
+  const int64_t threads = RequireInteger(env, d, "threads", 1, 1024, kWhat);
+  const double scale = RequireNumber(env, d, "scale", kWhat);
+  if (!std::isfinite(scale) || scale <= 0.0)
+    throw Napi::RangeError::New(env, "descriptor.scale must be a finite number > 0");
+
+  RequireLength(env, q.length, CheckedProduct({b, h, n, dk}), "query", Shape(layout, b, h, n, dk));
+  RequireLength(env, k.length, CheckedProduct({b, h, m, dk}), "key", Shape(layout, b, h, m, dk));
+  RequireLength(env, v.length, CheckedProduct({b, h, m, dv}), "value", Shape(layout, b, h, m, dv));
+  RequireLength(env, out.length, CheckedProduct({b, h, n, dv}), "out", Shape(layout, b, h, n, dv));
+  for (const FloatView* input : {&q, &k, &v})
+    if (Overlaps(out.data, out.length * 4, input->data, input->length * 4))
+      throw Napi::RangeError::New(env, "out must not share memory with query, key or value");
+
+  nonlocal::AttentionProblem p{};
+  p.batch = b;
+  p.heads = h;
+  p.queries = n;
+  p.keys = m;
+  p.key_width = dk;
+  p.value_width = dv;
+  p.query = q.data;
+  p.key = k.data;
+  p.value = v.data;
+  p.out = out.data;
+  p.query_strides = StridesFor(layout, h, n, dk);
+  p.key_strides = StridesFor(layout, h, m, dk);
+  p.value_strides = StridesFor(layout, h, m, dv);
+  p.out_strides = StridesFor(layout, h, n, dv);
+  p.affinity = static_cast<nonlocal::Affinity>(affinity);
+  p.scale = static_cast<float>(scale);
+
+  const Napi::Value mask = d.Get("mask");
+  if (!mask.IsNull() && !mask.IsUndefined()) {
+    const ByteView bytes = RequireUint8Array(env, mask, "keyPaddingMask");
+    RequireLength(env, bytes.length, CheckedProduct({b, m}), "keyPaddingMask",
+                  "[" + std::to_string(b) + ", " + std::to_string(m) + "]");
+    if (Overlaps(out.data, out.length * 4, bytes.data, bytes.length))
+      throw Napi::RangeError::New(env, "out must not share memory with keyPaddingMask");
+    p.key_mask = bytes.data;
+  }
+  if (p.affinity == nonlocal::Affinity::kConcatenation) {
+    const FloatView wq = RequireFloat32Array(env, d.Get("concatQuery"), "concatWeights.query");
+    const FloatView wk = RequireFloat32Array(env, d.Get("concatKey"), "concatWeights.key");
+    RequireLength(env, wq.length, dk, "concatWeights.query", "[" + std::to_string(dk) + "]");
+    RequireLength(env, wk.length, dk, "concatWeights.key", "[" + std::to_string(dk) + "]");
+    p.concat_query_weight = wq.data;
+    p.concat_key_weight = wk.data;
+  }
+  return AttentionCall{p, static_cast<int>(threads)};
+}
+
+}  // namespace nonlocal_binding

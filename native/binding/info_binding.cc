@@ -1,0 +1,40 @@
+#include "info_binding.h"
+
+#include <string>
+
+#include "../kernel/dispatch.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace nonlocal_binding {
+
+Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("isa", nonlocal::ActiveKernelTable()->name);
+  const char* names[3] = {nullptr, nullptr, nullptr};
+  const int count = nonlocal::SupportedIsas(names);
+  Napi::Array isas = Napi::Array::New(env, static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) isas.Set(static_cast<uint32_t>(i), names[i]);
+  result.Set("isas", isas);
+#ifdef _OPENMP
+  result.Set("openmp", true);
+  result.Set("maxThreads", omp_get_max_threads());
+#else
+  result.Set("openmp", false);
+  result.Set("maxThreads", 1);
+#endif
+  return result;
+}
+
+Napi::Value SelectIsa(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString())
+    throw Napi::TypeError::New(env, "selectIsa(name) takes one string");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  return Napi::Boolean::New(env, nonlocal::SelectIsa(name.c_str()));
+}
+
+}  // namespace nonlocal_binding

@@ -1,0 +1,16 @@
+// N-API entry points that report (and, for tests, switch) which kernel runs.
+#ifndef NONLOCAL_BINDING_INFO_BINDING_H_
+#define NONLOCAL_BINDING_INFO_BINDING_H_
+
+#include <napi.h>
+
+namespace nonlocal_binding {
+
+// { isa, isas, openmp, maxThreads }
+Napi::Value NativeInfo(const Napi::CallbackInfo& info);
+// selectIsa(name) → boolean: makes `name` the kernel for later calls, if this CPU supports it.
+Napi::Value SelectIsa(const Napi::CallbackInfo& info);
+
+}  // namespace nonlocal_binding
+
+#endif  // NONLOCAL_BINDING_INFO_BINDING_H_

@@ -1,0 +1,155 @@
+// The driver: checks the problem, plans the blocks, allocates per-thread scratch once, and hands
+// (batch, head, query block) tasks to the ISA table — in parallel with OpenMP when it is built in.
+//
+// Each task is computed start to finish by one thread with the same code, and the block plan's
+// key block (the only size that changes rounding) never depends on the thread count, so the
+// result is bitwise identical for every thread count.
+#include "attention.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+#include "dispatch.h"
+#include "kernel_table.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace nonlocal {
+namespace {
+
+constexpr int64_t kAlignFloats = 16;  // 64 bytes: a cache line, and one zmm
+constexpr int64_t kMaxScoreKeys = 16;  // ≥ every table's Sᵀ tile height (key-list padding)
+
+int64_t RoundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+bool Positive(int64_t x) { return x > 0; }
+
+// The plan: Br queries per task (shrunk when there are too few tasks to feed every thread — Br
+// does not change any rounding), Bc keys per block (fixed by the widths alone).
+BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int threads) {
+  const int64_t tile = table.query_tile;
+  BlockPlan plan{};
+  plan.query_block = RoundUp(p.queries < 64 ? p.queries : 64, tile);
+  const int64_t streams = p.batch * p.heads;
+  while (plan.query_block > tile &&
+         streams * ((p.queries + plan.query_block - 1) / plan.query_block) < 2 * int64_t{threads})
+    plan.query_block -= tile;
+  plan.key_block = p.value_width <= 128 ? 128 : 64;
+  plan.value_stride = RoundUp(p.value_width, kAlignFloats);
+  return plan;
+}
+
+struct ScratchLayout {
+  int64_t query_t, scores_t, acc, per_query, key_dot, pointers;  // element counts
+  int64_t bytes;                                                  // one thread, aligned parts
+};
+
+ScratchLayout LayoutScratch(const AttentionProblem& p, const BlockPlan& plan) {
+  const int64_t br = plan.query_block;
+  const int64_t bc = plan.key_block + kMaxScoreKeys;
+  ScratchLayout l{};
+  l.query_t = RoundUp(p.key_width * br, kAlignFloats);
+  l.scores_t = RoundUp(bc * br, kAlignFloats);
+  l.acc = RoundUp(br * plan.value_stride, kAlignFloats);
+  l.per_query = RoundUp(br, kAlignFloats);
+  l.key_dot = RoundUp(bc, kAlignFloats);
+  l.pointers = RoundUp(bc, 8);
+  l.bytes = 4 * (l.query_t + l.scores_t + l.acc + 4 * l.per_query + l.key_dot) +
+            2 * l.pointers * static_cast<int64_t>(sizeof(const float*));
+  return l;
+}
+
+Scratch CarveScratch(const ScratchLayout& l, unsigned char* base) {
+  Scratch s{};
+  float* f = reinterpret_cast<float*>(base);
+  s.query_t = f;
+  f += l.query_t;
+  s.scores_t = f;
+  f += l.scores_t;
+  s.acc = f;
+  f += l.acc;
+  s.row_max = f;
+  f += l.per_query;
+  s.row_sum = f;
+  f += l.per_query;
+  s.rescale = f;
+  f += l.per_query;
+  s.query_dot = f;
+  f += l.per_query;
+  s.key_dot = f;
+  f += l.key_dot;
+  const float** ptrs = reinterpret_cast<const float**>(f);
+  s.key_rows = ptrs;
+  s.value_rows = ptrs + l.pointers;
+  return s;
+}
+
+Task TaskAt(const AttentionProblem& p, const BlockPlan& plan, int64_t blocks_per_stream,
+            int64_t index) {
+  Task t{};
+  const int64_t stream = index / blocks_per_stream;
+  t.batch = stream / p.heads;
+  t.head = stream % p.heads;
+  t.first_query = (index % blocks_per_stream) * plan.query_block;
+  const int64_t left = p.queries - t.first_query;
+  t.rows = left < plan.query_block ? left : plan.query_block;
+  return t;
+}
+
+KernelOutcome Fail(Status status, const char* message) { return KernelOutcome{status, message}; }
+
+}  // namespace
+
+KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
+  // Cheap structural checks; the TypeScript and N-API layers have already validated values.
+  if (!Positive(p.batch) || !Positive(p.heads) || !Positive(p.queries) || !Positive(p.keys) ||
+      !Positive(p.key_width) || !Positive(p.value_width))
+    return Fail(Status::kInvalidArgument, "every dimension must be at least 1");
+  if (p.query == nullptr || p.key == nullptr || p.value == nullptr || p.out == nullptr)
+    return Fail(Status::kInvalidArgument, "query, key, value and out must all have data");
+  const int affinity = static_cast<int>(p.affinity);
+  if (affinity < 0 || affinity > 3) return Fail(Status::kInvalidArgument, "unknown affinity");
+  if (p.affinity == Affinity::kConcatenation &&
+      (p.concat_query_weight == nullptr || p.concat_key_weight == nullptr))
+    return Fail(Status::kInvalidArgument, "concatenation needs concatWeights");
+  if (threads < 1) threads = 1;
+
+  const KernelTable* table = ActiveKernelTable();
+  const BlockPlan plan = PlanBlocks(p, *table, threads);
+  const ScratchLayout layout = LayoutScratch(p, plan);
+  const int64_t blocks_per_stream = (p.queries + plan.query_block - 1) / plan.query_block;
+  const int64_t tasks = p.batch * p.heads * blocks_per_stream;
+  const int team = static_cast<int>(tasks < threads ? tasks : threads);
+
+  const int64_t stride = RoundUp(layout.bytes, 64);
+  unsigned char* scratch = static_cast<unsigned char*>(
+      ::operator new(static_cast<size_t>(stride * team), std::align_val_t{64}, std::nothrow));
+  if (scratch == nullptr)
+    return Fail(Status::kOutOfMemory, "cannot allocate the kernel's scratch memory");
+
+  if (team == 1) {
+    const Scratch s = CarveScratch(layout, scratch);
+    for (int64_t i = 0; i < tasks; ++i) table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
+  } else {
+#ifdef _OPENMP
+    // Nothing inside can throw: the kernels are plain arithmetic on preallocated memory.
+#pragma omp parallel num_threads(team)
+    {
+      const Scratch s = CarveScratch(layout, scratch + stride * omp_get_thread_num());
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t i = 0; i < tasks; ++i)
+        table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
+    }
+#else
+    const Scratch s = CarveScratch(layout, scratch);
+    for (int64_t i = 0; i < tasks; ++i) table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
+#endif
+  }
+  ::operator delete(scratch, std::align_val_t{64});
+  return KernelOutcome{Status::kOk, nullptr};
+}
+
+}  // namespace nonlocal

@@ -1,0 +1,77 @@
+// AVX-512F kernels. Compiled with -mavx512f (its own static target / per-file flags) and reached
+// only through Avx512KernelTable() after dispatch.cc has checked cpuid and xgetbv.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernel_table.h"
+
+namespace nonlocal {
+namespace {
+
+struct Simd {
+  using V = __m512;
+  static constexpr int W = 16;
+  // Sᵀ tile 12 keys × 32 queries: 24 accumulators + 2 query vectors + 1 broadcast of 32 zmm.
+  static constexpr int kScoreKeys = 12;
+  static constexpr int kScoreVecs = 2;
+  // P·V tile 6 queries × 64 columns: 24 accumulators + 4 value vectors + 1 broadcast.
+  static constexpr int kValueRows = 6;
+  static constexpr int kValueVecs = 4;
+
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(float x) { return _mm512_set1_ps(x); }
+  static V load(const float* p) { return _mm512_load_ps(p); }
+  static V loadu(const float* p) { return _mm512_loadu_ps(p); }
+  // First n lanes (1 ≤ n ≤ 16); masked lanes are not read, so this never crosses a buffer's end.
+  static V loadn(const float* p, int n) { return _mm512_maskz_loadu_ps(Lanes(n), p); }
+  static void store(float* p, V v) { _mm512_store_ps(p, v); }
+  static void storeu(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static void storen(float* p, V v, int n) { _mm512_mask_storeu_ps(p, Lanes(n), v); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm512_div_ps(a, b); }
+  // vmaxps returns its second operand when either is NaN: a NaN in `b` survives.
+  static V max(V a, V b) { return _mm512_max_ps(a, b); }
+
+  static __mmask16 Lanes(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
+
+  // exp(x) by Cody–Waite range reduction and Cephes' degree-6 polynomial (about 1 ulp):
+  //   x = n·ln2 + r, |r| ≤ ln2/2;  e^r ≈ 1 + r + r²·P(r);  e^x = e^r · 2^n (vscalefps).
+  // Inputs above 88 are clamped there (softmax only ever passes x ≤ 0, so this never binds).
+  // Inputs below ln(FLT_MIN) give 0 (the true value is subnormal, < 1.2e-38 absolute); −∞ gives 0;
+  // NaN stays NaN because the clamps keep NaN operands in the NaN-winning position.
+  static V exp(V x) {
+    const V lo = _mm512_set1_ps(-87.33654475f);
+    const V hi = _mm512_set1_ps(88.0f);
+    const V clamped = _mm512_min_ps(hi, _mm512_max_ps(lo, x));
+    const V n = _mm512_roundscale_ps(_mm512_mul_ps(clamped, _mm512_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    V r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), clamped);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    V poly = _mm512_set1_ps(1.9875691500e-4f);
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.3981999507e-3f));
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(8.3334519073e-3f));
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(4.1665795894e-2f));
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.6666665459e-1f));
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(5.0000001201e-1f));
+    const V r2 = _mm512_mul_ps(r, r);
+    const V er = _mm512_add_ps(_mm512_fmadd_ps(poly, r2, r), _mm512_set1_ps(1.0f));
+    const V result = _mm512_scalef_ps(er, n);
+    const __mmask16 underflow = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+    return _mm512_mask_blend_ps(underflow, result, _mm512_setzero_ps());
+  }
+};
+
+#include "flash_impl.inc"
+
+}  // namespace
+
+const KernelTable* Avx512KernelTable() {
+  static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask};
+  return &table;
+}
+
+}  // namespace nonlocal

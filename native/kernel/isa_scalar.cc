@@ -1,0 +1,103 @@
+// The "scalar" path: plain C++ over a fixed array of 8 floats, compiled with the baseline flags
+// of the target (SSE2 on x86-64, NEON on arm64 — the compiler vectorises these lane loops). This is the
+// fallback on CPUs without AVX2 and the path NONLOCAL_AFFINITY_ISA=scalar forces.
+#include <cstdint>
+#include <cstring>
+
+#include "kernel_table.h"
+
+namespace nonlocal {
+namespace {
+
+struct Simd {
+  static constexpr int W = 8;
+  struct V {
+    float lane[W];
+  };
+  static constexpr int kScoreKeys = 4;
+  static constexpr int kScoreVecs = 2;
+  static constexpr int kValueRows = 4;
+  static constexpr int kValueVecs = 2;
+
+  static V zero() { return set1(0.0f); }
+  static V set1(float x) {
+    V r;
+    for (int i = 0; i < W; ++i) r.lane[i] = x;
+    return r;
+  }
+  static V load(const float* p) { return loadn(p, W); }
+  static V loadu(const float* p) { return loadn(p, W); }
+  static V loadn(const float* p, int n) {
+    V r = zero();
+    for (int i = 0; i < n; ++i) r.lane[i] = p[i];
+    return r;
+  }
+  static void store(float* p, V v) { storen(p, v, W); }
+  static void storeu(float* p, V v) { storen(p, v, W); }
+  static void storen(float* p, V v, int n) {
+    for (int i = 0; i < n; ++i) p[i] = v.lane[i];
+  }
+  static V fmadd(V a, V b, V c) {
+    for (int i = 0; i < W; ++i) c.lane[i] = a.lane[i] * b.lane[i] + c.lane[i];
+    return c;
+  }
+  static V add(V a, V b) {
+    for (int i = 0; i < W; ++i) a.lane[i] += b.lane[i];
+    return a;
+  }
+  static V sub(V a, V b) {
+    for (int i = 0; i < W; ++i) a.lane[i] -= b.lane[i];
+    return a;
+  }
+  static V mul(V a, V b) {
+    for (int i = 0; i < W; ++i) a.lane[i] *= b.lane[i];
+    return a;
+  }
+  static V div(V a, V b) {
+    for (int i = 0; i < W; ++i) a.lane[i] /= b.lane[i];
+    return a;
+  }
+  // Same rule as vmaxps: a if a > b, else b — so a NaN in either operand yields b.
+  static V max(V a, V b) {
+    for (int i = 0; i < W; ++i) a.lane[i] = a.lane[i] > b.lane[i] ? a.lane[i] : b.lane[i];
+    return a;
+  }
+  static V exp(V x) {
+    for (int i = 0; i < W; ++i) x.lane[i] = ExpLane(x.lane[i]);
+    return x;
+  }
+
+  // The SIMD files' exp, one lane at a time: x = n·ln2 + r, e^r ≈ 1 + r + r²·P(r), e^x = e^r·2^n.
+  static float ExpLane(float x) {
+    if (!(x == x)) return x;               // NaN stays NaN (and never reaches a float→int cast)
+    if (x < -87.33654475f) return 0.0f;    // true value is subnormal or 0 (−∞)
+    const float clamped = x > 88.0f ? 88.0f : x;
+    // Round to nearest with the 1.5·2^23 trick: exact for |t| < 2^22, no libm call.
+    const float t = clamped * 1.44269504088896341f;
+    const float n = (t + 12582912.0f) - 12582912.0f;
+    float r = clamped - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float poly = 1.9875691500e-4f;
+    poly = poly * r + 1.3981999507e-3f;
+    poly = poly * r + 8.3334519073e-3f;
+    poly = poly * r + 4.1665795894e-2f;
+    poly = poly * r + 1.6666665459e-1f;
+    poly = poly * r + 5.0000001201e-1f;
+    const float er = poly * r * r + r + 1.0f;
+    const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return er * scale;
+  }
+};
+
+#include "flash_impl.inc"
+
+}  // namespace
+
+const KernelTable* ScalarKernelTable() {
+  static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask};
+  return &table;
+}
+
+}  // namespace nonlocal

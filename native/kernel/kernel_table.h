@@ -1,0 +1,60 @@
+// The per-instruction-set function table and the plain data it is called with.
+//
+// Each ISA translation unit (isa_scalar.cc, isa_avx2.cc, isa_avx512.cc) exports exactly one
+// function returning its table; everything else in those files lives in an anonymous namespace so
+// that no inline code compiled with -mavx512f can leak into a caller on an older CPU (ODR rule).
+#ifndef NONLOCAL_KERNEL_KERNEL_TABLE_H_
+#define NONLOCAL_KERNEL_KERNEL_TABLE_H_
+
+#include <cstdint>
+
+#include "attention.h"
+
+namespace nonlocal {
+
+// How the work is cut: query blocks of `query_block` rows stream key blocks of `key_block` rows.
+struct BlockPlan {
+  int64_t query_block;   // Br, a multiple of KernelTable::query_tile
+  int64_t key_block;     // Bc
+  int64_t value_stride;  // dv rounded up to the vector width: row stride of the O accumulator
+};
+
+// One thread's scratch, labelled term by term (all 64-byte aligned, sizes in floats):
+struct Scratch {
+  float* query_t;    // dk × Br   : s·Qᵀ of the query block (column i = query i), zero-padded
+  float* scores_t;   // Bc × Br   : Sᵀ = K·(s·Qᵀ), then Pᵀ in place
+  float* acc;        // Br × dv'  : O, the unnormalised output rows
+  float* row_max;    // Br        : m, running max of each query's logits
+  float* row_sum;    // Br        : l, running Σ exp(logit − m)
+  float* rescale;    // Br        : exp(m_old − m_new) of the current key block
+  float* query_dot;  // Br        : concatenation's w_q·q_i
+  float* key_dot;    // Bc        : concatenation's w_k·k_j
+  const float** key_rows;    // Bc + pad : rows of the live (unmasked) keys of the block
+  const float** value_rows;  // Bc + pad : the matching value rows
+};
+
+// One unit of parallel work: rows [first_query, first_query + rows) of (batch, head).
+struct Task {
+  int64_t batch;
+  int64_t head;
+  int64_t first_query;
+  int64_t rows;
+};
+
+struct KernelTable {
+  const char* name;     // "scalar" | "avx2" | "avx512"
+  int vector_width;     // floats per vector register
+  int query_tile;       // queries per Sᵀ microkernel tile; Br must be a multiple of it
+  void (*run_task)(const AttentionProblem& problem, const BlockPlan& plan, const Task& task,
+                   const Scratch& scratch);
+};
+
+const KernelTable* ScalarKernelTable();
+#if defined(NONLOCAL_HAVE_X86_KERNELS)
+const KernelTable* Avx2KernelTable();
+const KernelTable* Avx512KernelTable();
+#endif
+
+}  // namespace nonlocal
+
+#endif  // NONLOCAL_KERNEL_KERNEL_TABLE_H_
