@@ -1,0 +1,77 @@
+/**
+ * The fused operator on the native kernel: y = (1/C) Σ_j f(q_i, k_j) v_j, without ever holding N×M.
+ */
+import { resolveAttention, type AttentionOptions, type AttentionPlan } from './attention-args';
+import { binding, type NativeAttentionDescriptor } from './binding';
+import type { Affinity, Tensor } from './tensor';
+
+const AFFINITY_CODE: Record<Affinity, 0 | 1 | 2 | 3> = {
+  embedded_gaussian: 0,
+  gaussian: 1,
+  dot_product: 2,
+  concatenation: 3,
+};
+
+function descriptor(plan: AttentionPlan): NativeAttentionDescriptor {
+  return {
+    layout: plan.layout,
+    batch: plan.batch,
+    heads: plan.heads,
+    queries: plan.queries,
+    keys: plan.keys,
+    keyWidth: plan.keyWidth,
+    valueWidth: plan.valueWidth,
+    affinity: AFFINITY_CODE[plan.affinity],
+    scale: plan.scale,
+    mask: plan.mask,
+    concatQuery: plan.concatQuery,
+    concatKey: plan.concatKey,
+    threads: plan.threads,
+  };
+}
+
+/**
+ * The non-local operation / attention, on the calling thread.
+ *
+ * @param query `[N, Dk]`, `[B, N, Dk]` or `[B, H, N, dk]`
+ * @param key   `[M, Dk]`, `[B, M, Dk]` or `[B, H, M, dk]`
+ * @param value `[M, Dv]`, `[B, M, Dv]` or `[B, H, M, dv]`
+ * @param options affinity (default 'embedded_gaussian'), scale (1), heads (1), keyPaddingMask,
+ *   concatWeights, threads (package default), out
+ * @returns the output `[.., N, Dv]` (its data is `options.out` when given)
+ * @throws {TypeError} an argument of the wrong type, naming it
+ * @throws {RangeError} inconsistent shapes, bad sizes or option values, naming the argument and the expected shape
+ * @example
+ * const y = attention({ data: q, shape: [1024, 64] }, { data: k, shape: [1024, 64] },
+ *                     { data: v, shape: [1024, 64] }, { scale: 1 / 8 });
+ */
+export function attention(query: Tensor, key: Tensor, value: Tensor, options?: AttentionOptions): Tensor {
+  const plan = resolveAttention(query, key, value, options);
+  const out = plan.out ?? new Float32Array(plan.outSize);
+  binding().attention(plan.query.data, plan.key.data, plan.value.data, out, descriptor(plan));
+  return { data: out, shape: plan.outShape };
+}
+
+/**
+ * attention() on the libuv thread pool: the event loop stays free while the kernel runs.
+ * The inputs and `out` are held until the promise settles; do not write to them meanwhile.
+ * Validation errors reject the promise (nothing throws synchronously).
+ *
+ * @returns a promise of the output tensor
+ * @example const y = await attentionAsync(q, k, v, { affinity: 'dot_product' });
+ */
+export async function attentionAsync(query: Tensor, key: Tensor, value: Tensor, options?: AttentionOptions): Promise<Tensor> {
+  const plan = resolveAttention(query, key, value, options);
+  const out = plan.out ?? new Float32Array(plan.outSize);
+  const stack = new Error();
+  try {
+    await binding().attentionAsync(plan.query.data, plan.key.data, plan.value.data, out, descriptor(plan));
+  } catch (error) {
+    // Native rejections carry no JS stack; give the caller theirs (as sharp does).
+    if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
+      (error as Error).stack = `${(error as Error).name}: ${(error as Error).message}\n${(stack.stack ?? '').split('\n').slice(1).join('\n')}`;
+    }
+    throw error;
+  }
+  return { data: out, shape: plan.outShape };
+}

@@ -1,0 +1,84 @@
+/**
+ * The one place the native addon is loaded. node-gyp-build finds build/Release (a local build) or
+ * prebuilds/<platform>-<arch>/; when neither loads, the error says what was tried and what to do.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The descriptor the TypeScript layer hands to the native operator (see native/binding/attention_args.h). */
+export interface NativeAttentionDescriptor {
+  layout: 0 | 1; // 0: [B, N, H·d] (rank 2/3), 1: [B, H, N, d]
+  batch: number;
+  heads: number;
+  queries: number;
+  keys: number;
+  keyWidth: number;
+  valueWidth: number;
+  affinity: 0 | 1 | 2 | 3;
+  scale: number;
+  mask: Uint8Array | null;
+  concatQuery: Float32Array | null;
+  concatKey: Float32Array | null;
+  threads: number;
+}
+
+export interface NativeInfo {
+  isa: string;
+  isas: string[];
+  openmp: boolean;
+  maxThreads: number;
+}
+
+export interface NativeBinding {
+  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, d: NativeAttentionDescriptor): Float32Array;
+  attentionAsync(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, d: NativeAttentionDescriptor): Promise<Float32Array>;
+  info(): NativeInfo;
+  selectIsa(name: string): boolean;
+}
+
+/** The package root: the nearest folder above this file holding our package.json (works from lib/ and dist/lib/). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        if ((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string }).name === 'nonlocal-affinity') return dir;
+      } catch {
+        // not ours; keep climbing
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`nonlocal-affinity: cannot find the package root above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+function load(): NativeBinding {
+  const root = packageRoot();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(root) as NativeBinding;
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const hints = [
+      `Could not load the nonlocal-affinity native addon for ${process.platform}-${process.arch} (Node ${process.version}).`,
+      `Looked in ${path.join(root, 'build', 'Release')} and ${path.join(root, 'prebuilds', `${process.platform}-${process.arch}`)}.`,
+      `Cause: ${message}`,
+      'Possible solutions:',
+      '- Build it from source: `npm rebuild nonlocal-affinity` (needs python3, make and a C++17 compiler).',
+      '- If install scripts were disabled (pnpm 10, --ignore-scripts), allow them for nonlocal-affinity and reinstall.',
+    ];
+    if (/libgomp/.test(message)) hints.push('- Install the OpenMP runtime: `apt-get install libgomp1` (or rebuild with `--openmp=false`).');
+    throw new Error(hints.join('\n'), { cause });
+  }
+}
+
+let cached: NativeBinding | undefined;
+
+/** The loaded addon (loaded on first use, so a pure-JS caller of `reference` never needs it). */
+export function binding(): NativeBinding {
+  cached ??= load();
+  return cached;
+}

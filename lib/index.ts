@@ -1,0 +1,12 @@
+/**
+ * nonlocal-affinity: the non-local operation of Non-local Neural Networks (Wang et al., 2017) and
+ * softmax attention on the CPU, with a blocked SIMD/OpenMP kernel.
+ */
+export { attention, attentionAsync } from './attention';
+export type { AttentionOptions } from './attention-args';
+export { affinityMap, type AffinityMapOptions } from './affinity-map';
+export { info, type Info } from './info';
+export { setDefaultThreads, defaultThreads } from './threads';
+export type { Affinity, Tensor } from './tensor';
+import * as reference from './reference';
+export { reference };

@@ -1,0 +1,135 @@
+/**
+ * Argument checks shared by every public function, in the manner of sharp's lib/is.mjs: small
+ * predicates plus error factories whose messages name the argument, what was expected and what was
+ * received. Typed arrays are recognised with util.types, never `instanceof`, so arrays from another
+ * realm (Jest's vm contexts, worker threads) are accepted.
+ */
+import { types } from 'node:util';
+
+import { formatShape, type Tensor } from './tensor';
+
+/** The largest typed array this Node accepts (2^32 − 1 elements on 64-bit V8). */
+export const MAX_ELEMENTS = 2 ** 32 - 1;
+
+/** A short, safe description of any value for error messages: `Float64Array(6)`, `string "x"`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (ArrayBuffer.isView(value)) {
+    const name = Object.prototype.toString.call(value).slice(8, -1);
+    return 'length' in value ? `${name}(${(value as unknown as { length: number }).length})` : name;
+  }
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  if (typeof value === 'function') return 'function';
+  return typeof value === 'object' ? 'object' : typeof value;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null;
+}
+
+export function isFloat32Array(value: unknown): value is Float32Array {
+  return types.isFloat32Array(value);
+}
+
+export function isUint8Array(value: unknown): value is Uint8Array {
+  return types.isUint8Array(value);
+}
+
+/**
+ * True when the typed array's buffer has been transferred away (its memory is gone). Node 20 has
+ * no `ArrayBuffer.prototype.detached`, but constructing any view on a detached buffer throws.
+ */
+export function isDetached(array: ArrayBufferView): boolean {
+  if (array.byteLength !== 0) return false;
+  const flag = (array.buffer as ArrayBuffer & { detached?: boolean }).detached;
+  if (typeof flag === 'boolean') return flag;
+  try {
+    new Uint8Array(array.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+export function typeError(name: string, expected: string, received: unknown): TypeError {
+  return new TypeError(`${name} must be ${expected}, got ${describe(received)}`);
+}
+
+export function rangeError(message: string): RangeError {
+  return new RangeError(message);
+}
+
+/**
+ * Checks that `value` is a `{ data: Float32Array, shape }` tensor whose shape is an array of
+ * positive safe integers whose product equals `data.length`; returns it with a copied shape.
+ */
+export function requireTensor(value: unknown, name: string): Tensor {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || Array.isArray(value)) {
+    throw typeError(name, 'a tensor { data: Float32Array, shape: number[] }', value);
+  }
+  const { data, shape } = value as { data?: unknown; shape?: unknown };
+  if (!isFloat32Array(data)) throw typeError(`${name}.data`, 'a Float32Array', data);
+  if (!Array.isArray(shape)) throw typeError(`${name}.shape`, 'an array of positive integers', shape);
+  let size = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    if (typeof d !== 'number') throw typeError(`${name}.shape[${i}]`, 'a positive integer', d);
+    if (!Number.isSafeInteger(d) || d < 1) {
+      throw rangeError(`${name}.shape[${i}] must be a positive integer, got ${String(d)} (shape ${formatShape(shape)})`);
+    }
+    size *= d;
+    if (size > MAX_ELEMENTS) {
+      throw rangeError(`${name}.shape ${formatShape(shape)} has more than 2^32 − 1 elements`);
+    }
+  }
+  if (isDetached(data) && size > 0) {
+    throw rangeError(`${name}.data is detached (its ArrayBuffer was transferred), but ${name}.shape ${formatShape(shape)} needs ${size} elements`);
+  }
+  if (data.length !== size) {
+    throw rangeError(`${name}.data has ${data.length} elements but ${name}.shape ${formatShape(shape)} needs ${size}`);
+  }
+  return { data, shape: shape.slice() as number[] };
+}
+
+/** Rejects option names that are not in `known`, suggesting the closest one. */
+export function rejectUnknownOptions(options: Record<string, unknown>, known: readonly string[], name: string): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const hint = closest(key, known);
+    throw new TypeError(`${name}.${key} is not an option${hint ? ` (did you mean '${hint}'?)` : ''}; known options: ${known.join(', ')}`);
+  }
+}
+
+/** The candidate within edit distance 3 (case-insensitive) of `word`, if any. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** True when two views share at least one byte of memory. */
+export function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}

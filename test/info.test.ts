@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+
+import { info } from '../lib/info';
+import { defaultThreads, setDefaultThreads } from '../lib/threads';
+
+const root = path.resolve(__dirname, '..');
+
+function infoInChild(env: Record<string, string>): { isa: string; isas: string[] } {
+  const script = `const { binding } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'binding.js'))}); process.stdout.write(JSON.stringify(binding().info()));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env } }).toString()) as { isa: string; isas: string[] };
+}
+
+describe('info()', () => {
+  test('reports version, the kernel in force, the supported kernels, OpenMP and threads', () => {
+    const i = info();
+    expect(i.version).toBe(require(path.join(root, 'package.json')).version);
+    expect(i.isas[0]).toBe('scalar');
+    expect(i.isas).toContain(i.isa);
+    expect(i.isa).toBe(i.isas[i.isas.length - 1]); // the best one by default
+    expect(typeof i.openmp).toBe('boolean');
+    expect(i.threads).toBeGreaterThanOrEqual(1);
+  });
+
+  test('NONLOCAL_AFFINITY_ISA lowers the kernel for every supported name, and cannot raise it', () => {
+    const { isas } = infoInChild({});
+    for (const isa of isas) expect(infoInChild({ NONLOCAL_AFFINITY_ISA: isa }).isa).toBe(isa);
+    expect(infoInChild({ NONLOCAL_AFFINITY_ISA: 'bogus' }).isa).toBe(isas[isas.length - 1]);
+  });
+
+  test('setDefaultThreads changes the default and rejects nonsense', () => {
+    const before = defaultThreads();
+    setDefaultThreads(1);
+    expect(defaultThreads()).toBe(1);
+    setDefaultThreads(before);
+    expect(() => setDefaultThreads(0)).toThrow(/^threads must be an integer from 1 to 1024, got 0$/);
+    expect(() => setDefaultThreads(2.5)).toThrow(/^threads must be an integer from 1 to 1024, got 2\.5$/);
+  });
+});
