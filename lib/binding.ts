@@ -34,6 +34,7 @@ export interface NativeBinding {
   attentionAsync(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, d: NativeAttentionDescriptor): Promise<Float32Array>;
   info(): NativeInfo;
   selectIsa(name: string): boolean;
+  expForTesting(input: Float32Array, output: Float32Array): Float32Array;
 }
 
 /** The package root: the nearest folder above this file holding our package.json (works from lib/ and dist/lib/). */

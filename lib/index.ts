@@ -10,3 +10,6 @@ export { setDefaultThreads, defaultThreads } from './threads';
 export type { Affinity, Tensor } from './tensor';
 import * as reference from './reference';
 export { reference };
+export { readNpy, writeNpy, parseNpy, encodeNpy } from './io/npy';
+export { readSafetensors, writeSafetensors, parseSafetensors, encodeSafetensors, type SafetensorsContents, type SkippedTensor } from './io/safetensors';
+export { IoFormatError, IoRangeError, isIoError, type IoErrorCode } from './io/io-error';

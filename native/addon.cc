@@ -12,6 +12,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, nonlocal_binding::AttentionAsync, "attentionAsync"));
   exports.Set("info", Napi::Function::New(env, nonlocal_binding::NativeInfo, "info"));
   exports.Set("selectIsa", Napi::Function::New(env, nonlocal_binding::SelectIsa, "selectIsa"));
+  exports.Set("expForTesting",
+              Napi::Function::New(env, nonlocal_binding::ExpForTesting, "expForTesting"));
   return exports;
 }
 

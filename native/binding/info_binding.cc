@@ -3,6 +3,7 @@
 #include <string>
 
 #include "../kernel/dispatch.h"
+#include "tensor_args.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,6 +36,16 @@ Napi::Value SelectIsa(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "selectIsa(name) takes one string");
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   return Napi::Boolean::New(env, nonlocal::SelectIsa(name.c_str()));
+}
+
+Napi::Value ExpForTesting(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (info.Length() != 2) throw Napi::TypeError::New(env, "expForTesting(input, output) takes 2 arguments");
+  const FloatView in = RequireFloat32Array(env, info[0], "input");
+  const FloatView out = RequireFloat32Array(env, info[1], "output");
+  RequireLength(env, out.length, in.length, "output", "[" + std::to_string(in.length) + "]");
+  nonlocal::ActiveKernelTable()->exp_array(in.data, out.data, in.length);
+  return info[1];
 }
 
 }  // namespace nonlocal_binding

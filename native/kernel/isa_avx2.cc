@@ -73,7 +73,8 @@ struct Simd {
 }  // namespace
 
 const KernelTable* Avx2KernelTable() {
-  static const KernelTable table{"avx2", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask};
+  static const KernelTable table{"avx2", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
+                                    &ExpArray};
   return &table;
 }
 

@@ -70,7 +70,8 @@ struct Simd {
 }  // namespace
 
 const KernelTable* Avx512KernelTable() {
-  static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask};
+  static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
+                                    &ExpArray};
   return &table;
 }
 

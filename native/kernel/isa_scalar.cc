@@ -96,7 +96,8 @@ struct Simd {
 }  // namespace
 
 const KernelTable* ScalarKernelTable() {
-  static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask};
+  static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
+                                    &ExpArray};
   return &table;
 }
 

@@ -47,6 +47,8 @@ struct KernelTable {
   int query_tile;       // queries per Sᵀ microkernel tile; Br must be a multiple of it
   void (*run_task)(const AttentionProblem& problem, const BlockPlan& plan, const Task& task,
                    const Scratch& scratch);
+  // out[i] = exp(in[i]) with the table's vectorised exp, so tests can measure its ulp error.
+  void (*exp_array)(const float* in, float* out, int64_t count);
 };
 
 const KernelTable* ScalarKernelTable();
