@@ -25,9 +25,12 @@
         "native/addon.cc",
         "native/binding/attention_args.cc",
         "native/binding/attention_binding.cc",
+        "native/binding/block_args.cc",
+        "native/binding/block_binding.cc",
         "native/binding/info_binding.cc",
         "native/binding/tensor_args.cc",
         "native/kernel/attention.cc",
+        "native/kernel/block.cc",
         "native/kernel/dispatch.cc",
         "native/kernel/isa_scalar.cc"
       ],

@@ -22,6 +22,31 @@ export interface NativeAttentionDescriptor {
   threads: number;
 }
 
+/** The descriptor of the native block (see native/binding/block_args.h). */
+export interface NativeBlockDescriptor {
+  batch: number;
+  channels: number;
+  inter: number;
+  t: number;
+  h: number;
+  w: number;
+  poolT: number;
+  poolH: number;
+  poolW: number;
+  poolBeforeConv: boolean;
+  affinity: 0 | 1 | 2 | 3;
+  scale: number;
+  wx: Float32Array;
+  bx: Float32Array;
+  wp: Float32Array | null;
+  bp: Float32Array | null;
+  outWt: Float32Array;
+  outB: Float32Array;
+  concatTheta: Float32Array | null;
+  concatPhi: Float32Array | null;
+  threads: number;
+}
+
 export interface NativeInfo {
   isa: string;
   isas: string[];
@@ -32,6 +57,8 @@ export interface NativeInfo {
 export interface NativeBinding {
   attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, d: NativeAttentionDescriptor): Float32Array;
   attentionAsync(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, d: NativeAttentionDescriptor): Promise<Float32Array>;
+  nonLocalBlock(x: Float32Array, out: Float32Array, d: NativeBlockDescriptor): Float32Array;
+  nonLocalBlockAsync(x: Float32Array, out: Float32Array, d: NativeBlockDescriptor): Promise<Float32Array>;
   info(): NativeInfo;
   selectIsa(name: string): boolean;
   expForTesting(input: Float32Array, output: Float32Array): Float32Array;

@@ -5,6 +5,10 @@
 export { attention, attentionAsync } from './attention';
 export type { AttentionOptions } from './attention-args';
 export { affinityMap, type AffinityMapOptions } from './affinity-map';
+export { nonLocalBlock, nonLocalBlockAsync } from './block/block';
+export type { NonLocalBlockOptions } from './block/block-args';
+export { loadNonLocalWeights, weightsFromStateDict, WeightsError, type LoadNonLocalWeightsOptions } from './block/load-weights';
+export type { NonLocalWeights, Conv1x1, BatchNorm, Convention } from './block/weights';
 export { info, type Info } from './info';
 export { setDefaultThreads, defaultThreads } from './threads';
 export type { Affinity, Tensor } from './tensor';

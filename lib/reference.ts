@@ -5,6 +5,7 @@
  * (max, then exp and sum), the textbook form rather than the kernel's online one.
  */
 import { resolveAttention, type AttentionOptions } from './attention-args';
+export { nonLocalBlock } from './block/reference-block';
 import type { Tensor } from './tensor';
 
 /**

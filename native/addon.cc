@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "binding/attention_binding.h"
+#include "binding/block_binding.h"
 #include "binding/info_binding.h"
 
 namespace {
@@ -10,6 +11,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attention", Napi::Function::New(env, nonlocal_binding::AttentionSync, "attention"));
   exports.Set("attentionAsync",
               Napi::Function::New(env, nonlocal_binding::AttentionAsync, "attentionAsync"));
+  exports.Set("nonLocalBlock", Napi::Function::New(env, nonlocal_binding::BlockSync, "nonLocalBlock"));
+  exports.Set("nonLocalBlockAsync",
+              Napi::Function::New(env, nonlocal_binding::BlockAsync, "nonLocalBlockAsync"));
   exports.Set("info", Napi::Function::New(env, nonlocal_binding::NativeInfo, "info"));
   exports.Set("selectIsa", Napi::Function::New(env, nonlocal_binding::SelectIsa, "selectIsa"));
   exports.Set("expForTesting",

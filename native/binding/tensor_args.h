@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 namespace nonlocal_binding {

@@ -74,7 +74,7 @@ struct Simd {
 
 const KernelTable* Avx2KernelTable() {
   static const KernelTable table{"avx2", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
-                                    &ExpArray};
+                                    &OuterAccumulate, &ExpArray};
   return &table;
 }
 

@@ -71,7 +71,7 @@ struct Simd {
 
 const KernelTable* Avx512KernelTable() {
   static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
-                                    &ExpArray};
+                                    &OuterAccumulate, &ExpArray};
   return &table;
 }
 

@@ -97,7 +97,7 @@ struct Simd {
 
 const KernelTable* ScalarKernelTable() {
   static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
-                                    &ExpArray};
+                                    &OuterAccumulate, &ExpArray};
   return &table;
 }
 

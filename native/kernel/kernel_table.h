@@ -47,6 +47,12 @@ struct KernelTable {
   int query_tile;       // queries per Sᵀ microkernel tile; Br must be a multiple of it
   void (*run_task)(const AttentionProblem& problem, const BlockPlan& plan, const Task& task,
                    const Scratch& scratch);
+  // The outer-product GEMM step shared by P·V and the block's 1×1 convolutions:
+  //   acc[r][0..cols) += Σ_{j<depth} a[j·a_stride + r] · b_rows[j][0..cols),  r < rows
+  // acc is 64-byte aligned with a row stride that is a multiple of 16 floats.
+  void (*outer_accumulate)(const float* a, int64_t a_stride, int64_t rows,
+                           const float* const* b_rows, int64_t depth, int64_t cols, float* acc,
+                           int64_t acc_stride);
   // out[i] = exp(in[i]) with the table's vectorised exp, so tests can measure its ulp error.
   void (*exp_array)(const float* in, float* out, int64_t count);
 };

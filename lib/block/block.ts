@@ -1,0 +1,61 @@
+/**
+ * The whole non-local block on the native kernel: z = x + W_z · attention(θ(x), φ(x), g(x)).
+ */
+import { binding, type NativeBlockDescriptor } from '../binding';
+import type { Affinity, Tensor } from '../tensor';
+import { resolveBlock, type BlockPlan, type NonLocalBlockOptions } from './block-args';
+import { packWeights, type NonLocalWeights } from './weights';
+
+const AFFINITY_CODE: Record<Affinity, 0 | 1 | 2 | 3> = { embedded_gaussian: 0, gaussian: 1, dot_product: 2, concatenation: 3 };
+
+function descriptor(plan: BlockPlan): NativeBlockDescriptor {
+  const packed = packWeights(plan.weights, plan.mode, plan.poolBeforeConv);
+  return {
+    batch: plan.batch,
+    channels: plan.channels,
+    inter: plan.inter,
+    t: plan.t,
+    h: plan.h,
+    w: plan.w,
+    poolT: plan.poolT,
+    poolH: plan.poolH,
+    poolW: plan.poolW,
+    poolBeforeConv: plan.poolBeforeConv,
+    affinity: AFFINITY_CODE[plan.mode],
+    scale: plan.scale,
+    ...packed,
+    threads: plan.threads,
+  };
+}
+
+/**
+ * The non-local block of a PyTorch checkpoint (mmcv NonLocal1d/2d/3d, AlexHex7, Caffe2) on
+ * PyTorch-layout input, on the calling thread.
+ *
+ * @param x `[B, C, L]`, `[B, C, H, W]` or `[B, C, T, H, W]`
+ * @param weights from loadNonLocalWeights (or built by hand, see NonLocalWeights)
+ * @param options mode, useScale, subSample (defaults: the checkpoint's), threads
+ * @returns z, the same shape as x (x itself is never written)
+ * @throws {TypeError} an argument of the wrong type, naming it
+ * @throws {RangeError} shapes that do not fit the weights, or options the weights cannot serve
+ * @example
+ * const weights = await loadNonLocalWeights('model.safetensors', { prefix: 'neck.refine.' });
+ * const z = nonLocalBlock({ data, shape: [1, 256, 50, 68] }, weights);
+ */
+export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Tensor {
+  const plan = resolveBlock(x, weights, options);
+  const out = new Float32Array(plan.x.data.length);
+  binding().nonLocalBlock(plan.x.data, out, descriptor(plan));
+  return { data: out, shape: plan.x.shape.slice() };
+}
+
+/**
+ * nonLocalBlock() on the libuv thread pool; the event loop stays free. Validation errors reject.
+ * @example const z = await nonLocalBlockAsync(x, weights, { threads: 1 });
+ */
+export async function nonLocalBlockAsync(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Promise<Tensor> {
+  const plan = resolveBlock(x, weights, options);
+  const out = new Float32Array(plan.x.data.length);
+  await binding().nonLocalBlockAsync(plan.x.data, out, descriptor(plan));
+  return { data: out, shape: plan.x.shape.slice() };
+}

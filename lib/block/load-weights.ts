@@ -1,0 +1,272 @@
+/**
+ * loadNonLocalWeights: a non-local block's weights from a safetensors state dict — a block alone or
+ * inside a whole model — with the naming convention (mmcv / AlexHex7 / Caffe2), the mode and the
+ * sub-sampling told by the keys. Anything missing or misshapen is an error that lists what was
+ * expected and what the file holds.
+ */
+import { readSafetensors, type SafetensorsContents } from '../io/safetensors';
+import { formatShape, type Affinity, type Tensor } from '../tensor';
+import { typeError } from '../validate';
+import type { BatchNorm, Conv1x1, Convention, NonLocalWeights } from './weights';
+
+export interface LoadNonLocalWeightsOptions {
+  /**
+   * Key prefix of the block inside a whole model, e.g. 'neck.refine.' or
+   * 'backbone.layer2.1.non_local_block.' (Caffe2: the blob prefix, e.g. 'nonlocal_conv3_1_').
+   * Default '': the block at the root — or, if the file holds exactly one block elsewhere, that one.
+   */
+  prefix?: string;
+}
+
+/** An error in a weights file; `code` is stable, the message lists expected and found keys. */
+export class WeightsError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'WeightsError';
+    this.code = code;
+  }
+}
+
+/** How each convention names the key that every block has (g's weight), for prefix discovery. */
+const MARKERS: [Convention, RegExp][] = [
+  ['mmcv', /(^|\.)g\.(0\.)?conv\.weight$/],
+  ['alexhex7', /(^|\.)g\.(0\.)?weight$/],
+  ['caffe2', /(^|_)g_w$/],
+];
+
+interface Candidate {
+  convention: Convention;
+  prefix: string;
+}
+
+function markerPrefix(name: string, convention: Convention): string {
+  if (convention === 'caffe2') return name.slice(0, -'g_w'.length);
+  return name.replace(/g\.(0\.)?(conv\.)?weight$/, '');
+}
+
+/** Every (convention, prefix) where a block's marker key stands. */
+function findBlocks(names: string[]): Candidate[] {
+  const found: Candidate[] = [];
+  for (const name of names) {
+    for (const [convention, marker] of MARKERS) {
+      if (!marker.test(name)) continue;
+      const prefix = markerPrefix(name, convention);
+      const confirm: Record<Convention, string[]> = {
+        mmcv: ['conv_out.conv.weight'],
+        alexhex7: ['W.0.weight', 'W.weight'],
+        caffe2: ['out_w'],
+      };
+      if (confirm[convention].some((k) => names.includes(prefix + k))) found.push({ convention, prefix });
+    }
+  }
+  return found;
+}
+
+function listNames(names: string[], limit = 24): string {
+  const shown = names.slice(0, limit).join(', ');
+  return names.length > limit ? `${shown}, … (${names.length} in all)` : shown || '(none)';
+}
+
+/**
+ * Builds NonLocalWeights from a state dict already in memory (what loadNonLocalWeights does after
+ * reading the file). `source` names the file in messages.
+ */
+export function weightsFromStateDict(contents: SafetensorsContents, options: LoadNonLocalWeightsOptions = {}, source = '<state dict>'): NonLocalWeights {
+  const prefixIn = options.prefix ?? '';
+  if (typeof prefixIn !== 'string') throw typeError('options.prefix', 'a string', prefixIn);
+  const all = [...contents.tensors.keys(), ...contents.skipped.map((s) => s.name)];
+  const blocks = findBlocks(all);
+  let chosen = blocks.filter((b) => b.prefix === prefixIn);
+  if (chosen.length === 0 && options.prefix === undefined && blocks.length === 1) chosen = blocks;
+  if (chosen.length === 0) {
+    const where = blocks.length === 0
+      ? 'the file holds no non-local block (no g.conv.weight, g.weight or *_g_w key)'
+      : `blocks were found at prefix${blocks.length > 1 ? 'es' : ''} ${blocks.map((b) => `'${b.prefix}' (${b.convention})`).join(', ')}`;
+    const what = options.prefix === undefined && blocks.length > 1 ? 'the file holds several blocks: pass { prefix }' : `no non-local block at prefix '${prefixIn}'`;
+    throw new WeightsError('WEIGHTS_NO_BLOCK', `${source}: ${what}; ${where}. Keys in the file: ${listNames(all)}`);
+  }
+  if (chosen.length > 1) {
+    throw new WeightsError('WEIGHTS_AMBIGUOUS', `${source}: prefix '${prefixIn}' matches blocks of several conventions (${chosen.map((c) => c.convention).join(', ')})`);
+  }
+  const { convention, prefix } = chosen[0];
+  const reader = new KeyReader(contents, prefix, source);
+  const metadata = contents.metadata;
+  const eps = metadata['bn_eps'] !== undefined ? Number(metadata['bn_eps']) : 1e-5;
+  if (!(eps >= 0) || !Number.isFinite(eps)) throw new WeightsError('WEIGHTS_BAD_METADATA', `${source}: __metadata__.bn_eps must be a number ≥ 0, got '${metadata['bn_eps']}'`);
+
+  const built = convention === 'mmcv' ? readMmcv(reader, eps) : convention === 'alexhex7' ? readAlexHex7(reader, eps) : readCaffe2(reader, eps);
+  const metaMode = metadata['mode'];
+  const metaScale = metadata['use_scale'];
+  const defaults = {
+    ...built.defaults,
+    ...(metaMode !== undefined && ['embedded_gaussian', 'gaussian', 'dot_product', 'concatenation'].includes(metaMode) ? { mode: metaMode as Affinity } : {}),
+    ...(metaScale === 'true' || metaScale === 'false' ? { useScale: metaScale === 'true' } : {}),
+  };
+  return { ...built, convention, defaults };
+}
+
+/**
+ * Reads a safetensors file holding a non-local block's state dict (alone, or inside a whole model:
+ * select the block with `prefix`) and detects its convention, mode and sub-sampling.
+ *
+ * @param path a .safetensors file
+ * @param options prefix: the block's key prefix
+ * @returns the weights, with `defaults` (mode, useScale, subSample, poolBeforeConv) from the keys
+ * @throws {WeightsError} missing or misshapen keys, non-float dtypes, a prefix that matches nothing
+ *   (the message lists the prefixes that would)
+ * @example const w = await loadNonLocalWeights('libra.safetensors', { prefix: 'neck.refine.' });
+ */
+export async function loadNonLocalWeights(path: string, options: LoadNonLocalWeightsOptions = {}): Promise<NonLocalWeights> {
+  if (typeof path !== 'string') throw typeError('path', 'a string', path);
+  if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
+  await Promise.resolve();
+  return weightsFromStateDict(readSafetensors(path), options, path);
+}
+
+/** Key lookups under one prefix, with shape checks and messages that say what the file holds. */
+class KeyReader {
+  constructor(private readonly contents: SafetensorsContents, readonly prefix: string, private readonly source: string) {}
+
+  has(key: string): boolean {
+    return this.contents.tensors.has(this.prefix + key) || this.contents.skipped.some((s) => s.name === this.prefix + key);
+  }
+
+  /** Keys under the prefix, for messages. */
+  present(): string[] {
+    const names = [...this.contents.tensors.keys(), ...this.contents.skipped.map((s) => s.name)];
+    return names.filter((n) => n.startsWith(this.prefix)).map((n) => n.slice(this.prefix.length));
+  }
+
+  tensor(key: string): Tensor {
+    const full = this.prefix + key;
+    const t = this.contents.tensors.get(full);
+    if (t !== undefined) return t;
+    const skipped = this.contents.skipped.find((s) => s.name === full);
+    if (skipped) {
+      throw new WeightsError('WEIGHTS_BAD_DTYPE', `${this.source}: '${full}' has dtype ${skipped.dtype} ${formatShape(skipped.shape)}; a block's weights must be F32 (or F16/BF16/F64, converted)`);
+    }
+    throw new WeightsError('WEIGHTS_MISSING_KEY', `${this.source}: missing '${full}'. Keys under prefix '${this.prefix}': ${listNames(this.present())}`);
+  }
+
+  optional(key: string): Tensor | null {
+    return this.has(key) ? this.tensor(key) : null;
+  }
+
+  /** A 1×1 convolution weight [out, in, 1, …]: returns the data and (out, in, spatial rank). */
+  conv(weightKey: string, biasKey: string | null): { conv: Conv1x1; out: number; in: number; dims: number } {
+    const w = this.tensor(weightKey);
+    const s = w.shape;
+    if (s.length < 3 || s.length > 5 || s.slice(2).some((d) => d !== 1)) {
+      throw new WeightsError('WEIGHTS_BAD_SHAPE', `${this.source}: '${this.prefix + weightKey}' must be a 1×1 convolution weight [out, in, 1(, 1(, 1))], got ${formatShape(s)}`);
+    }
+    let bias: Float32Array | null = null;
+    if (biasKey !== null && this.has(biasKey)) {
+      const b = this.tensor(biasKey);
+      if (b.shape.length !== 1 || b.shape[0] !== s[0]) {
+        throw new WeightsError('WEIGHTS_BAD_SHAPE', `${this.source}: '${this.prefix + biasKey}' must have shape [${s[0]}] to match '${this.prefix + weightKey}' ${formatShape(s)}, got ${formatShape(b.shape)}`);
+      }
+      bias = b.data;
+    }
+    return { conv: { weight: w.data, bias }, out: s[0], in: s[1], dims: s.length - 2 };
+  }
+
+  vector(key: string, length: number): Float32Array {
+    const t = this.tensor(key);
+    if (t.data.length !== length || t.shape.length !== 1) {
+      throw new WeightsError('WEIGHTS_BAD_SHAPE', `${this.source}: '${this.prefix + key}' must have shape [${length}], got ${formatShape(t.shape)}`);
+    }
+    return t.data;
+  }
+
+  batchNorm(names: [string, string, string, string], channels: number, eps: number): BatchNorm {
+    const [weight, bias, runningMean, runningVar] = names.map((n) => this.vector(n, channels));
+    return { weight, bias, runningMean, runningVar, eps };
+  }
+
+  fail(message: string): never {
+    throw new WeightsError('WEIGHTS_BAD_SHAPE', `${this.source}: ${message} (keys under prefix '${this.prefix}': ${listNames(this.present())})`);
+  }
+}
+
+type Built = Omit<NonLocalWeights, 'convention'>;
+
+/** θ/φ/g/out shapes must agree: g [Ci, C], θ/φ [Ci, C], out [C, Ci], all of one spatial rank. */
+function assemble(r: KeyReader, parts: {
+  g: ReturnType<KeyReader['conv']>;
+  theta: ReturnType<KeyReader['conv']> | null;
+  phi: ReturnType<KeyReader['conv']> | null;
+  out: ReturnType<KeyReader['conv']>;
+  bn: BatchNorm | null;
+  concat: Tensor | null;
+  defaults: NonLocalWeights['defaults'];
+}): Built {
+  const C = parts.g.in;
+  const Ci = parts.g.out;
+  for (const [name, p] of [['theta', parts.theta], ['phi', parts.phi]] as const) {
+    if (p !== null && (p.in !== C || p.out !== Ci || p.dims !== parts.g.dims)) r.fail(`${name} must be [${Ci}, ${C}, 1…] like g, got [${p.out}, ${p.in}] with ${p.dims} kernel dims`);
+  }
+  if (parts.out.in !== Ci || parts.out.out !== C || parts.out.dims !== parts.g.dims) r.fail(`the output convolution must be [${C}, ${Ci}, 1…], got [${parts.out.out}, ${parts.out.in}]`);
+  if (parts.concat !== null && (parts.concat.data.length !== 2 * Ci || parts.concat.shape[0] !== 1)) {
+    r.fail(`concat_project's weight must be [1, ${2 * Ci}, 1, 1], got ${formatShape(parts.concat.shape)}`);
+  }
+  return {
+    inChannels: C,
+    interChannels: Ci,
+    dims: parts.g.dims as 1 | 2 | 3,
+    theta: parts.theta?.conv ?? null,
+    phi: parts.phi?.conv ?? null,
+    g: parts.g.conv,
+    out: parts.out.conv,
+    bn: parts.bn,
+    concatProject: parts.concat?.data ?? null,
+    defaults: parts.defaults,
+  };
+}
+
+function modeOf(hasTheta: boolean, hasConcat: boolean): Affinity {
+  return hasConcat ? 'concatenation' : hasTheta ? 'embedded_gaussian' : 'gaussian';
+}
+
+/** mmcv NonLocal1d/2d/3d: g.conv.*, theta.conv.*, phi.conv.*, conv_out.conv.* (+ conv_out.bn.*), concat_project.conv.weight; sub_sample → g.0.conv.*, phi.0.conv.*. */
+function readMmcv(r: KeyReader, eps: number): Built {
+  const sub = r.has('g.0.conv.weight');
+  const g = r.conv(sub ? 'g.0.conv.weight' : 'g.conv.weight', sub ? 'g.0.conv.bias' : 'g.conv.bias');
+  const hasTheta = r.has('theta.conv.weight');
+  const theta = hasTheta ? r.conv('theta.conv.weight', 'theta.conv.bias') : null;
+  const phiKey = sub ? 'phi.0.conv.' : 'phi.conv.';
+  const phi = hasTheta ? r.conv(`${phiKey}weight`, `${phiKey}bias`) : null;
+  const out = r.conv('conv_out.conv.weight', 'conv_out.conv.bias');
+  const otherNorm = r.present().find((k) => /^conv_out\.(gn|ln|in)\./.test(k));
+  if (otherNorm !== undefined) r.fail(`'${r.prefix + otherNorm}': only BatchNorm (conv_out.bn.*) is supported after conv_out`);
+  const bn = r.has('conv_out.bn.weight')
+    ? r.batchNorm(['conv_out.bn.weight', 'conv_out.bn.bias', 'conv_out.bn.running_mean', 'conv_out.bn.running_var'], out.out, eps)
+    : null;
+  const concat = r.optional('concat_project.conv.weight');
+  return assemble(r, { g, theta, phi, out, bn, concat, defaults: { mode: modeOf(hasTheta, concat !== null), useScale: true, subSample: sub, poolBeforeConv: false } });
+}
+
+/** AlexHex7 NONLocalBlock{1,2,3}D: g.*, theta.*, phi.*, W.0.* + W.1.* (BatchNorm) or W.*, concat_project.0.weight. */
+function readAlexHex7(r: KeyReader, eps: number): Built {
+  const sub = r.has('g.0.weight');
+  const g = r.conv(sub ? 'g.0.weight' : 'g.weight', sub ? 'g.0.bias' : 'g.bias');
+  const hasTheta = r.has('theta.weight');
+  const theta = hasTheta ? r.conv('theta.weight', 'theta.bias') : null;
+  const phiKey = sub ? 'phi.0.' : 'phi.';
+  const phi = hasTheta ? r.conv(`${phiKey}weight`, `${phiKey}bias`) : null;
+  const withBn = r.has('W.0.weight');
+  const out = withBn ? r.conv('W.0.weight', 'W.0.bias') : r.conv('W.weight', 'W.bias');
+  const bn = withBn ? r.batchNorm(['W.1.weight', 'W.1.bias', 'W.1.running_mean', 'W.1.running_var'], out.out, eps) : null;
+  const concat = r.optional('concat_project.0.weight');
+  return assemble(r, { g, theta, phi, out, bn, concat, defaults: { mode: modeOf(hasTheta, concat !== null), useScale: false, subSample: sub, poolBeforeConv: false } });
+}
+
+/** Caffe2 video-nonlocal-net blobs {prefix}theta_w/_b, phi_w/_b, g_w/_b, out_w/_b, bn_s/_b/_rm/_riv (riv = running variance). */
+function readCaffe2(r: KeyReader, eps: number): Built {
+  const g = r.conv('g_w', 'g_b');
+  const theta = r.conv('theta_w', 'theta_b');
+  const phi = r.conv('phi_w', 'phi_b');
+  const out = r.conv('out_w', 'out_b');
+  const bn = r.has('bn_s') ? r.batchNorm(['bn_s', 'bn_b', 'bn_rm', 'bn_riv'], out.out, eps) : null;
+  return assemble(r, { g, theta, phi, out, bn, concat: null, defaults: { mode: 'embedded_gaussian', useScale: true, subSample: true, poolBeforeConv: true } });
+}

@@ -1,0 +1,176 @@
+/**
+ * The weights of one non-local block, independent of the checkpoint's naming convention, and the
+ * two things done with them before the kernel runs: checking that they fit together, and packing
+ * them the way the native block wants them (1×1 convolutions transposed and concatenated, the
+ * BatchNorm folded into the output convolution).
+ */
+import type { Affinity } from '../tensor';
+import { isFloat32Array, rangeError, typeError } from '../validate';
+
+export type Convention = 'mmcv' | 'alexhex7' | 'caffe2';
+
+/** A 1×1 convolution: weight [out][in] (kernel dims dropped), bias [out] or null. */
+export interface Conv1x1 {
+  readonly weight: Float32Array;
+  readonly bias: Float32Array | null;
+}
+
+/** Inference-mode BatchNorm: y = γ (x − μ)/√(σ² + ε) + β per channel. */
+export interface BatchNorm {
+  readonly weight: Float32Array;
+  readonly bias: Float32Array;
+  readonly runningMean: Float32Array;
+  readonly runningVar: Float32Array;
+  readonly eps: number;
+}
+
+export interface NonLocalWeights {
+  readonly convention: Convention;
+  /** C */
+  readonly inChannels: number;
+  /** C_inter */
+  readonly interChannels: number;
+  /** 1, 2 or 3 when the checkpoint's kernel shapes tell (NonLocal1d/2d/3d), else null */
+  readonly dims: 1 | 2 | 3 | null;
+  /** θ and φ: absent in 'gaussian' checkpoints */
+  readonly theta: Conv1x1 | null;
+  readonly phi: Conv1x1 | null;
+  readonly g: Conv1x1;
+  /** W_z: [C][C_inter], with its bias unless a BatchNorm follows (mmcv) */
+  readonly out: Conv1x1;
+  readonly bn: BatchNorm | null;
+  /** concatenation's concat_project weight [2·C_inter]: the first C_inter multiply θ */
+  readonly concatProject: Float32Array | null;
+  /** What the checkpoint's convention and keys imply; nonLocalBlock options override them. */
+  readonly defaults: {
+    readonly mode: Affinity;
+    readonly useScale: boolean;
+    readonly subSample: boolean;
+    readonly poolBeforeConv: boolean;
+  };
+}
+
+function requireArray(value: unknown, name: string, length: number): Float32Array {
+  if (!isFloat32Array(value)) throw typeError(name, `a Float32Array of length ${length}`, value);
+  if (value.length !== length) throw rangeError(`${name} must have length ${length}, got ${value.length}`);
+  return value;
+}
+
+/** Checks a NonLocalWeights object (from the loader or built by hand) for consistent sizes. */
+export function validateWeights(w: unknown): NonLocalWeights {
+  if (typeof w !== 'object' || w === null) throw typeError('weights', 'a NonLocalWeights object (see loadNonLocalWeights)', w);
+  const weights = w as NonLocalWeights;
+  const C = weights.inChannels;
+  const Ci = weights.interChannels;
+  for (const [name, v] of [['weights.inChannels', C], ['weights.interChannels', Ci]] as const) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw rangeError(`${name} must be a positive integer, got ${String(v)}`);
+  }
+  const conv = (c: unknown, name: string, outC: number, inC: number, biasRequired: boolean): void => {
+    if (typeof c !== 'object' || c === null) throw typeError(name, '{ weight: Float32Array, bias: Float32Array | null }', c);
+    const { weight, bias } = c as Conv1x1;
+    requireArray(weight, `${name}.weight`, outC * inC);
+    if (bias !== null || biasRequired) requireArray(bias, `${name}.bias`, outC);
+  };
+  conv(weights.g, 'weights.g', Ci, C, false);
+  if ((weights.theta === null) !== (weights.phi === null)) throw rangeError('weights.theta and weights.phi must both be present or both be null');
+  if (weights.theta !== null) conv(weights.theta, 'weights.theta', Ci, C, false);
+  if (weights.phi !== null) conv(weights.phi, 'weights.phi', Ci, C, false);
+  conv(weights.out, 'weights.out', C, Ci, false);
+  if (weights.bn !== null) {
+    const bn = weights.bn;
+    if (typeof bn !== 'object') throw typeError('weights.bn', 'a BatchNorm object or null', bn);
+    for (const key of ['weight', 'bias', 'runningMean', 'runningVar'] as const) requireArray(bn[key], `weights.bn.${key}`, C);
+    if (typeof bn.eps !== 'number' || !(bn.eps >= 0) || !Number.isFinite(bn.eps)) throw rangeError(`weights.bn.eps must be a finite number ≥ 0, got ${String(bn.eps)}`);
+  }
+  if (weights.concatProject !== null) requireArray(weights.concatProject, 'weights.concatProject', 2 * Ci);
+  return weights;
+}
+
+/** The arrays the native block takes for one (weights, mode, order) choice. */
+export interface PackedWeights {
+  wx: Float32Array;
+  bx: Float32Array;
+  wp: Float32Array | null;
+  bp: Float32Array | null;
+  outWt: Float32Array;
+  outB: Float32Array;
+  concatTheta: Float32Array | null;
+  concatPhi: Float32Array | null;
+}
+
+/**
+ * Folds inference BatchNorm into the output convolution, in float64:
+ *   s_c = γ_c / √(σ²_c + ε),  W'_c = s_c · W_c,  b'_c = s_c · (b_c − μ_c) + β_c
+ * (b_c = 0 when the convolution has no bias, as in mmcv; AlexHex7's conv bias folds in here).
+ */
+export function foldOutput(w: NonLocalWeights): { weight: Float64Array; bias: Float64Array } {
+  const C = w.inChannels;
+  const Ci = w.interChannels;
+  const weight = Float64Array.from(w.out.weight);
+  const bias = new Float64Array(C);
+  for (let c = 0; c < C; c++) bias[c] = w.out.bias === null ? 0 : w.out.bias[c];
+  if (w.bn !== null) {
+    for (let c = 0; c < C; c++) {
+      const s = w.bn.weight[c] / Math.sqrt(w.bn.runningVar[c] + w.bn.eps);
+      for (let i = 0; i < Ci; i++) weight[c * Ci + i] *= s;
+      bias[c] = s * (bias[c] - w.bn.runningMean[c]) + w.bn.bias[c];
+    }
+  }
+  return { weight, bias };
+}
+
+/** [out][in] convolutions side by side, transposed to [in][Σ out] (the GEMM's B panel). */
+function stackTransposed(convs: Conv1x1[], inC: number): { w: Float32Array; b: Float32Array } {
+  const cols = convs.reduce((n, c) => n + c.weight.length / inC, 0);
+  const w = new Float32Array(inC * cols);
+  const b = new Float32Array(cols);
+  let offset = 0;
+  for (const conv of convs) {
+    const outC = conv.weight.length / inC;
+    for (let o = 0; o < outC; o++) {
+      for (let i = 0; i < inC; i++) w[i * cols + offset + o] = conv.weight[o * inC + i];
+      b[offset + o] = conv.bias === null ? 0 : conv.bias[o];
+    }
+    offset += outC;
+  }
+  return { w, b };
+}
+
+const packCache = new WeakMap<NonLocalWeights, Map<string, PackedWeights>>();
+
+/** Packs (and caches per weights object) the native block's arrays for a mode and pooling order. */
+export function packWeights(w: NonLocalWeights, mode: Affinity, poolBeforeConv: boolean): PackedWeights {
+  const key = `${mode}|${poolBeforeConv}`;
+  let byKey = packCache.get(w);
+  const cached = byKey?.get(key);
+  if (cached) return cached;
+  const C = w.inChannels;
+  const Ci = w.interChannels;
+  const gaussian = mode === 'gaussian';
+  const xConvs: Conv1x1[] = [];
+  const pooledConvs: Conv1x1[] = [];
+  if (!gaussian) xConvs.push(w.theta!);
+  const kv = gaussian ? [w.g] : [w.phi!, w.g];
+  (poolBeforeConv ? pooledConvs : xConvs).push(...kv);
+  const x = stackTransposed(xConvs, C);
+  const pooled = poolBeforeConv ? stackTransposed(pooledConvs, C) : null;
+  const folded = foldOutput(w);
+  const outWt = new Float32Array(Ci * C);
+  for (let c = 0; c < C; c++) for (let i = 0; i < Ci; i++) outWt[i * C + c] = folded.weight[c * Ci + i];
+  const packed: PackedWeights = {
+    wx: x.w,
+    bx: x.b,
+    wp: pooled?.w ?? null,
+    bp: pooled?.b ?? null,
+    outWt,
+    outB: Float32Array.from(folded.bias),
+    concatTheta: mode === 'concatenation' ? w.concatProject!.slice(0, Ci) : null,
+    concatPhi: mode === 'concatenation' ? w.concatProject!.slice(Ci, 2 * Ci) : null,
+  };
+  if (!byKey) {
+    byKey = new Map();
+    packCache.set(w, byKey);
+  }
+  byKey.set(key, packed);
+  return packed;
+}

@@ -1,0 +1,310 @@
+// The non-local block driver: 1×1 convolutions as GEMMs on the ISA table's outer-product
+// microkernel, floor-mode max-pooling, the fused attention operator, the output projection and the
+// residual. Channels-first x is never transposed (except in 'gaussian' mode, where θ = x itself
+// has to be positions-major for the attention operator: one transpose).
+//
+// Layouts for one batch item (N positions, M pooled positions, Ci = inter channels):
+//   x    [C][N]         the caller's tensor
+//   proj [N][Kx']       x·W_x + b_x: θ | φ | g columns, positions-major (what attention reads)
+//   kv   [M][2Ci']      pooled φ | g (sub-sampling) — or columns of proj when not sub-sampled
+//   y    [N][Ci]        attention output
+//   yt   [Ci][N']       y transposed, so that W_z y lands channels-first
+//   z    [C][N']        W_z y, then out = z + b_z + x
+// (' = padded to 16 floats so every row starts on a cache line for the microkernel.)
+#include "block.h"
+
+#include <cstdint>
+#include <initializer_list>
+#include <new>
+
+#include "dispatch.h"
+#include "kernel_table.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace nonlocal {
+namespace {
+
+constexpr int64_t kPad = 16;
+constexpr int64_t kRowChunk = 96;     // GEMM rows per task: a multiple of every table's tile height
+constexpr int64_t kDepthChunk = 256;  // GEMM depth per pass: keeps the B panel in L2
+
+int64_t RoundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+bool IsGaussian(const BlockProblem& p) { return p.affinity == Affinity::kGaussian; }
+
+bool SubSampled(const BlockProblem& p) { return p.pool_t > 1 || p.pool_h > 1 || p.pool_w > 1; }
+
+// One aligned allocation that frees itself; nullptr data on failure (no exceptions).
+class Buffer {
+ public:
+  explicit Buffer(int64_t bytes)
+      : data_(bytes <= 0 ? nullptr
+                         : static_cast<unsigned char*>(::operator new(
+                               static_cast<size_t>(RoundUp(bytes, 64)), std::align_val_t{64},
+                               std::nothrow))),
+        wanted_(bytes > 0) {}
+  ~Buffer() {
+    if (data_ != nullptr) ::operator delete(data_, std::align_val_t{64});
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  bool failed() const { return wanted_ && data_ == nullptr; }
+  float* floats() const { return reinterpret_cast<float*>(data_); }
+  const float** pointers() const { return reinterpret_cast<const float**>(data_); }
+
+ private:
+  unsigned char* data_;
+  bool wanted_;
+};
+
+// acc[r][c] = bias[c] (or 0) + Σ_j a[j·a_stride + r] · b[j·ldb + c], for r < rows, c < cols;
+// parallel over chunks of rows, each streaming the depth in L2-sized passes.
+void Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
+          const float* const* b_rows, int64_t depth, int64_t cols, const float* column_bias,
+          float* acc, int64_t acc_stride, int threads) {
+  const int64_t chunks = (rows + kRowChunk - 1) / kRowChunk;
+  const int team = static_cast<int>(chunks < threads ? chunks : threads);
+  auto run_chunk = [&](int64_t chunk) {
+    const int64_t r0 = chunk * kRowChunk;
+    const int64_t r_end = r0 + kRowChunk < rows ? r0 + kRowChunk : rows;
+    for (int64_t r = r0; r < r_end; ++r)
+      for (int64_t c = 0; c < acc_stride; ++c)
+        acc[r * acc_stride + c] = column_bias != nullptr && c < cols ? column_bias[c] : 0.0f;
+    for (int64_t j0 = 0; j0 < depth; j0 += kDepthChunk) {
+      const int64_t kc = depth - j0 < kDepthChunk ? depth - j0 : kDepthChunk;
+      table.outer_accumulate(a + j0 * a_stride + r0, a_stride, r_end - r0, b_rows + j0, kc, cols,
+                             acc + r0 * acc_stride, acc_stride);
+    }
+  };
+  if (team <= 1) {
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
+#else
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
+#endif
+}
+
+// PyTorch max_pool semantics: a NaN anywhere in the window wins.
+inline float MaxKeepNaN(float m, float v) { return (v > m || v != v) ? v : m; }
+
+struct Grid {
+  int64_t t, h, w;
+};
+
+// Positions-major pooling: dst[(t',h',w')][k] = max over the window of src[(t,h,w)][k], k < width.
+void PoolRows(const float* src, int64_t src_stride, Grid in, Grid kernel, int64_t width, float* dst,
+              int64_t dst_stride) {
+  const Grid out{in.t / kernel.t, in.h / kernel.h, in.w / kernel.w};
+  for (int64_t ot = 0; ot < out.t; ++ot)
+    for (int64_t oh = 0; oh < out.h; ++oh)
+      for (int64_t ow = 0; ow < out.w; ++ow) {
+        float* d = dst + ((ot * out.h + oh) * out.w + ow) * dst_stride;
+        bool first = true;
+        for (int64_t a = 0; a < kernel.t; ++a)
+          for (int64_t b = 0; b < kernel.h; ++b)
+            for (int64_t c = 0; c < kernel.w; ++c) {
+              const int64_t pos = ((ot * kernel.t + a) * in.h + oh * kernel.h + b) * in.w +
+                                  ow * kernel.w + c;
+              const float* s = src + pos * src_stride;
+              for (int64_t k = 0; k < width; ++k) d[k] = first ? s[k] : MaxKeepNaN(d[k], s[k]);
+              first = false;
+            }
+      }
+}
+
+// Channels-first pooling: dst[ch][(t',h',w')] = max over the window of src[ch][(t,h,w)].
+void PoolChannels(const float* src, int64_t channels, Grid in, Grid kernel, float* dst) {
+  const Grid out{in.t / kernel.t, in.h / kernel.h, in.w / kernel.w};
+  const int64_t n = in.t * in.h * in.w;
+  const int64_t m = out.t * out.h * out.w;
+  for (int64_t ch = 0; ch < channels; ++ch) {
+    const float* s = src + ch * n;
+    float* d = dst + ch * m;
+    for (int64_t ot = 0; ot < out.t; ++ot)
+      for (int64_t oh = 0; oh < out.h; ++oh)
+        for (int64_t ow = 0; ow < out.w; ++ow) {
+          float best = s[((ot * kernel.t) * in.h + oh * kernel.h) * in.w + ow * kernel.w];
+          for (int64_t a = 0; a < kernel.t; ++a)
+            for (int64_t b = 0; b < kernel.h; ++b)
+              for (int64_t c = 0; c < kernel.w; ++c)
+                best = MaxKeepNaN(best, s[((ot * kernel.t + a) * in.h + oh * kernel.h + b) * in.w +
+                                          ow * kernel.w + c]);
+          d[(ot * out.h + oh) * out.w + ow] = best;
+        }
+  }
+}
+
+// dst[c][r] = src[r][c] for r < rows, c < cols (cache-blocked).
+void Transpose(const float* src, int64_t src_stride, int64_t rows, int64_t cols, float* dst,
+               int64_t dst_stride) {
+  constexpr int64_t kTile = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+      for (int64_t c = c0; c < c0 + kTile && c < cols; ++c)
+        for (int64_t r = r0; r < r0 + kTile && r < rows; ++r)
+          dst[c * dst_stride + r] = src[r * src_stride + c];
+}
+
+void FillRowPointers(const float** rows, const float* base, int64_t count, int64_t stride) {
+  for (int64_t i = 0; i < count; ++i) rows[i] = base + i * stride;
+}
+
+KernelOutcome Fail(Status status, const char* message) { return KernelOutcome{status, message}; }
+
+}  // namespace
+
+int64_t ProjectionColumnsX(const BlockProblem& p) noexcept {
+  const int64_t theta = IsGaussian(p) ? 0 : p.inter;
+  const int64_t phi_g = p.pool_before_conv ? 0 : (IsGaussian(p) ? p.inter : 2 * p.inter);
+  return theta + phi_g;
+}
+
+int64_t ProjectionColumnsPooled(const BlockProblem& p) noexcept {
+  return p.pool_before_conv ? (IsGaussian(p) ? p.inter : 2 * p.inter) : 0;
+}
+
+KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
+  if (p.batch < 1 || p.channels < 1 || p.inter < 1 || p.t < 1 || p.h < 1 || p.w < 1 ||
+      p.pool_t < 1 || p.pool_h < 1 || p.pool_w < 1)
+    return Fail(Status::kInvalidArgument, "every block dimension must be at least 1");
+  if (p.x == nullptr || p.out == nullptr || p.out_wt == nullptr || p.out_b == nullptr)
+    return Fail(Status::kInvalidArgument, "x, out and the output projection must have data");
+  if (p.pool_before_conv && !SubSampled(p))
+    return Fail(Status::kInvalidArgument, "pool-before-conv needs a pooling kernel");
+  if (threads < 1) threads = 1;
+
+  const KernelTable& table = *ActiveKernelTable();
+  const bool gaussian = IsGaussian(p);
+  const bool sub = SubSampled(p);
+  const Grid in{p.t, p.h, p.w};
+  const Grid kernel{p.pool_t, p.pool_h, p.pool_w};
+  const Grid pooled{PooledExtent(p.t, p.pool_t), PooledExtent(p.h, p.pool_h),
+                    PooledExtent(p.w, p.pool_w)};
+  const int64_t C = p.channels;
+  const int64_t Ci = p.inter;
+  const int64_t N = p.t * p.h * p.w;
+  const int64_t M = pooled.t * pooled.h * pooled.w;
+  if (M < 1) return Fail(Status::kInvalidArgument, "sub-sampling leaves no key positions");
+  const int64_t kx = ProjectionColumnsX(p);
+  const int64_t kp = ProjectionColumnsPooled(p);
+  const int64_t kx_stride = RoundUp(kx > 0 ? kx : 1, kPad);
+  const int64_t kp_stride = RoundUp(kp > 0 ? kp : 1, kPad);
+  const int64_t n_stride = RoundUp(N, kPad);
+  const int64_t kv_width = gaussian ? Ci : 2 * Ci;       // pooled φ | g columns
+  const int64_t kv_stride = RoundUp(kv_width, kPad);
+  const int64_t depth_max = C > Ci ? C : Ci;
+
+  // Per-call scratch (sizes in floats); all of it is O(N·(C + Ci)), never O(N·M).
+  Buffer proj(kx > 0 ? 4 * N * kx_stride : 0);
+  Buffer kv(sub && !p.pool_before_conv ? 4 * M * kv_stride : 0);
+  Buffer xp(p.pool_before_conv || (gaussian && sub) ? 4 * C * M : 0);
+  Buffer kvp(p.pool_before_conv ? 4 * M * kp_stride : 0);
+  Buffer xt(gaussian ? 4 * N * C : 0);
+  Buffer xpt(gaussian && sub ? 4 * M * C : 0);
+  Buffer y(4 * N * Ci);
+  Buffer yt(4 * Ci * n_stride);
+  Buffer z(4 * C * n_stride);
+  Buffer row_ptrs(static_cast<int64_t>(sizeof(const float*)) * (depth_max > N ? depth_max : N));
+  for (const Buffer* b : {&proj, &kv, &xp, &kvp, &xt, &xpt, &y, &yt, &z, &row_ptrs})
+    if (b->failed()) return Fail(Status::kOutOfMemory, "cannot allocate the block's scratch memory");
+
+  for (int64_t b = 0; b < p.batch; ++b) {
+    const float* x = p.x + b * C * N;
+    float* out = p.out + b * C * N;
+
+    // 1. Projections of x (θ, and φ|g unless Caffe2 order) in one pass over x.
+    if (kx > 0) {
+      FillRowPointers(row_ptrs.pointers(), p.wx, C, kx);
+      Gemm(table, x, N, N, row_ptrs.pointers(), C, kx, p.bx, proj.floats(), kx_stride, threads);
+    }
+    if (p.pool_before_conv || (gaussian && sub)) PoolChannels(x, C, in, kernel, xp.floats());
+
+    // 2. Keys and values: pooled after the conv, computed from pooled x, or straight from proj.
+    const float* theta = nullptr;
+    int64_t theta_stride = 0;
+    const float* keys = nullptr;
+    int64_t keys_stride = 0;
+    const float* values = nullptr;
+    int64_t values_stride = 0;
+    const int64_t phi_g_offset = gaussian ? 0 : Ci;  // where φ|g start among proj's columns
+    if (p.pool_before_conv) {
+      FillRowPointers(row_ptrs.pointers(), p.wp, C, kp);
+      Gemm(table, xp.floats(), M, M, row_ptrs.pointers(), C, kp, p.bp, kvp.floats(), kp_stride,
+           threads);
+      keys = kvp.floats();
+      values = kvp.floats() + (gaussian ? 0 : Ci);
+      keys_stride = values_stride = kp_stride;
+    } else if (sub) {
+      PoolRows(proj.floats() + phi_g_offset, kx_stride, in, kernel, kv_width, kv.floats(),
+               kv_stride);
+      keys = kv.floats();
+      values = kv.floats() + (gaussian ? 0 : Ci);
+      keys_stride = values_stride = kv_stride;
+    } else {
+      keys = proj.floats() + phi_g_offset;
+      values = proj.floats() + phi_g_offset + (gaussian ? 0 : Ci);
+      keys_stride = values_stride = kx_stride;
+    }
+    if (gaussian) {  // θ = x and φ = pool(x), positions-major
+      Transpose(x, N, C, N, xt.floats(), C);
+      theta = xt.floats();
+      theta_stride = C;
+      if (sub) {
+        Transpose(xp.floats(), M, C, M, xpt.floats(), C);
+        keys = xpt.floats();
+      } else {
+        keys = xt.floats();
+      }
+      keys_stride = C;
+    } else {
+      theta = proj.floats();
+      theta_stride = kx_stride;
+    }
+
+    // 3. y = attention(θ, φ, g) on the fused operator.
+    AttentionProblem a{};
+    a.batch = 1;
+    a.heads = 1;
+    a.queries = N;
+    a.keys = M;
+    a.key_width = gaussian ? C : Ci;
+    a.value_width = Ci;
+    a.query = theta;
+    a.key = keys;
+    a.value = values;
+    a.out = y.floats();
+    a.query_strides = Strides{0, 0, theta_stride};
+    a.key_strides = Strides{0, 0, keys_stride};
+    a.value_strides = Strides{0, 0, values_stride};
+    a.out_strides = Strides{0, 0, Ci};
+    a.affinity = p.affinity;
+    a.scale = p.scale;
+    a.key_mask = nullptr;
+    a.concat_query_weight = p.concat_theta;
+    a.concat_key_weight = p.concat_phi;
+    const KernelOutcome attended = RunAttention(a, threads);
+    if (attended.status != Status::kOk) return attended;
+
+    // 4. z = W_z y channels-first: z[c][n] = Σ_ci W_zᵀ[ci][c] · yᵀ[ci][n].
+    Transpose(y.floats(), Ci, N, Ci, yt.floats(), n_stride);
+    FillRowPointers(row_ptrs.pointers(), yt.floats(), Ci, n_stride);
+    Gemm(table, p.out_wt, C, C, row_ptrs.pointers(), Ci, N, nullptr, z.floats(), n_stride, threads);
+
+    // 5. out = x + z + b_z (the residual; x is read, never written).
+    for (int64_t c = 0; c < C; ++c) {
+      const float bias = p.out_b[c];
+      const float* zc = z.floats() + c * n_stride;
+      for (int64_t n = 0; n < N; ++n) out[c * N + n] = x[c * N + n] + (zc[n] + bias);
+    }
+  }
+  return KernelOutcome{Status::kOk, nullptr};
+}
+
+}  // namespace nonlocal
