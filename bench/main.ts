@@ -13,10 +13,10 @@ import * as path from 'node:path';
 
 import { info } from '../lib/info';
 import type { ContenderName, ContenderResult, ContenderSpec } from './contender';
-import { flops, OPERATOR_SHAPES, type OperatorShape } from './shapes';
+import { BLOCK_SHAPES, blockFlops, flops, OPERATOR_SHAPES, type BlockShape, type OperatorShape } from './shapes';
 
 /** Skip a JS contender whose single call would take longer than this at ~1.3 GFLOP/s. */
-const JS_SECONDS_LIMIT = 15;
+const JS_SECONDS_LIMIT = 35;
 const JS_GFLOPS_ESTIMATE = 1.3;
 
 interface Row {
@@ -30,9 +30,11 @@ interface Row {
   note?: string;
 }
 
-function runContender(contender: ContenderName, threads: number, shape: OperatorShape): ContenderResult {
+function runContender(contender: ContenderName, threads: number, shape: OperatorShape | BlockShape, estimatedSeconds: number): ContenderResult {
   const slow = contender !== 'native';
-  const spec: ContenderSpec = { contender, threads, shape, timeMs: slow ? 1000 : 2000, minSamples: slow ? 3 : 7 };
+  const verySlow = slow && estimatedSeconds > 5; // multi-second JS calls: no warm-up, two samples
+  const what = 'Ci' in shape ? { block: shape } : { shape };
+  const spec: ContenderSpec = { contender, threads, ...what, timeMs: slow ? 1000 : 2000, minSamples: verySlow ? 2 : slow ? 3 : 7, warmup: verySlow ? 0 : 1 };
   const script = path.join(__dirname, 'contender.js');
   const stdout = execFileSync(process.execPath, [script, JSON.stringify(spec)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as ContenderResult;
@@ -67,15 +69,29 @@ function main(): void {
   log(`# ${machine.date} · ${machine.cpu} · ${cores} cores · Node ${machine.node} · kernel ${machine.isa}${machine.openmp ? ' + OpenMP' : ''}`);
 
   const rows: Row[] = [];
-  for (const shape of shapes) {
-    const gflop = flops(shape) / 1e9;
+  const cases: { shape: OperatorShape | BlockShape; gflop: number; contenders: [ContenderName, number, string][] }[] = [
+    ...shapes.map((shape) => ({
+      shape,
+      gflop: flops(shape) / 1e9,
+      contenders: [
+        ['native', cores, `native, ${cores} threads`],
+        ['native', 1, 'native, 1 thread'],
+        ['reference', 1, 'reference.attention (JS)'],
+        ['naive', 1, 'naive JS loop'],
+      ] as [ContenderName, number, string][],
+    })),
+    ...(args.has('--quick') ? [] : BLOCK_SHAPES).map((shape) => ({
+      shape,
+      gflop: blockFlops(shape) / 1e9,
+      contenders: [
+        ['native', cores, `nonLocalBlock, ${cores} threads`],
+        ['native', 1, 'nonLocalBlock, 1 thread'],
+        ['reference', 1, 'reference.nonLocalBlock (JS)'],
+      ] as [ContenderName, number, string][],
+    })),
+  ];
+  for (const { shape, gflop, contenders } of cases) {
     const jsFits = gflop / JS_GFLOPS_ESTIMATE <= JS_SECONDS_LIMIT;
-    const contenders: [ContenderName, number, string][] = [
-      ['native', cores, `native, ${cores} threads`],
-      ['native', 1, 'native, 1 thread'],
-      ['reference', 1, 'reference.attention (JS)'],
-      ['naive', 1, 'naive JS loop'],
-    ];
     const results: (ContenderResult | null)[] = [];
     for (const [name, threads, label] of contenders) {
       if (name !== 'native' && !jsFits) {
@@ -84,26 +100,28 @@ function main(): void {
         continue;
       }
       log(`${shape.id}: ${label} …`);
-      const r = runContender(name, threads, shape);
+      const r = runContender(name, threads, shape, gflop / JS_GFLOPS_ESTIMATE);
       if (results[0] && !agrees(r.probe, results[0].probe)) throw new Error(`${label} disagrees with native on ${shape.id}: outputs differ by more than 1e-4 relative`);
       results.push(r);
       rows.push({ shape: shape.id, contender: label, threads, medianMs: r.medianMs, gflops: gflop / (r.medianMs / 1e3), speedupOverNaive: null, samples: r.samples });
     }
-    const naive = results[3];
+    // The JS baseline: the naive loop for the operator, reference.nonLocalBlock for the block.
+    const baseline = results[results.length - 1];
     for (const row of rows.slice(-contenders.length)) {
-      if (naive && row.medianMs !== null) row.speedupOverNaive = naive.medianMs / row.medianMs;
+      if (baseline && row.medianMs !== null) row.speedupOverNaive = baseline.medianMs / row.medianMs;
     }
   }
 
   if (json) {
-    process.stdout.write(`${JSON.stringify({ machine, flops: '2·B·N·M·(dk+dv)', rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows }, null, 2)}\n`);
     return;
   }
   const fmt = (x: number | null, digits: number): string => (x === null ? '—' : x.toFixed(digits));
   const lines = [
-    `${machine.date} · ${machine.cpu} · ${cores} cores · Node ${machine.node} · kernel ${machine.isa}${machine.openmp ? ' + OpenMP' : ''} · FLOPs = 4·B·N·M·d`,
+    `${machine.date} · ${machine.cpu} · ${cores} cores · Node ${machine.node} · kernel ${machine.isa}${machine.openmp ? ' + OpenMP' : ''}`,
+    'FLOPs: attention 4·B·N·M·d; block 2·N·C·3Ci (θ|φ|g) + 4·N·M·Ci (attention) + 2·N·Ci·C (W_z). × JS: speed-up over the naive JS loop (operator) or reference.nonLocalBlock (block).',
     '',
-    '| shape | contender | median ms | GFLOP/s | × naive JS |',
+    '| shape | contender | median ms | GFLOP/s | × JS |',
     '|---|---|---:|---:|---:|',
     ...rows.map((r) => `| ${r.shape} | ${r.contender} | ${r.note ?? fmt(r.medianMs, r.medianMs !== null && r.medianMs < 1 ? 3 : 1)} | ${fmt(r.gflops, 1)} | ${r.speedupOverNaive === null ? '—' : `${r.speedupOverNaive.toFixed(1)}×`} |`),
   ];

@@ -106,15 +106,18 @@ void PoolRows(const float* src, int64_t src_stride, Grid in, Grid kernel, int64_
     for (int64_t oh = 0; oh < out.h; ++oh)
       for (int64_t ow = 0; ow < out.w; ++ow) {
         float* d = dst + ((ot * out.h + oh) * out.w + ow) * dst_stride;
-        bool first = true;
+        // The window's first position initialises the row, the others fold in (vectorisable loops).
         for (int64_t a = 0; a < kernel.t; ++a)
           for (int64_t b = 0; b < kernel.h; ++b)
             for (int64_t c = 0; c < kernel.w; ++c) {
               const int64_t pos = ((ot * kernel.t + a) * in.h + oh * kernel.h + b) * in.w +
                                   ow * kernel.w + c;
               const float* s = src + pos * src_stride;
-              for (int64_t k = 0; k < width; ++k) d[k] = first ? s[k] : MaxKeepNaN(d[k], s[k]);
-              first = false;
+              if (a == 0 && b == 0 && c == 0) {
+                for (int64_t k = 0; k < width; ++k) d[k] = s[k];
+              } else {
+                for (int64_t k = 0; k < width; ++k) d[k] = MaxKeepNaN(d[k], s[k]);
+              }
             }
       }
 }
