@@ -32,6 +32,7 @@
         "native/kernel/attention.cc",
         "native/kernel/block.cc",
         "native/kernel/dispatch.cc",
+        "native/kernel/peak.cc",
         "native/kernel/isa_scalar.cc"
       ],
       "dependencies": [

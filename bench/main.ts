@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { info } from '../lib/info';
+import { info, measureFmaPeak } from '../lib/info';
 import type { ContenderName, ContenderResult, ContenderSpec } from './contender';
 import { BLOCK_SHAPES, blockFlops, flops, OPERATOR_SHAPES, type BlockShape, type OperatorShape } from './shapes';
 
@@ -25,6 +25,8 @@ interface Row {
   threads: number;
   medianMs: number | null;
   gflops: number | null;
+  /** GFLOP/s as a share of the measured FMA peak for this row's thread count */
+  percentOfPeak: number | null;
   speedupOverNaive: number | null;
   samples: number;
   note?: string;
@@ -66,6 +68,8 @@ function main(): void {
   const log = (s: string): void => {
     if (!json) process.stderr.write(`${s}\n`);
   };
+  // The FMA peak, measured by the addon with all threads busy and with one (for the 1-thread rows).
+  const peak = { all: measureFmaPeak({ threads: cores, seconds: 0.5 }), one: measureFmaPeak({ threads: 1, seconds: 0.5 }) };
   log(`# ${machine.date} · ${machine.cpu} · ${cores} cores · Node ${machine.node} · kernel ${machine.isa}${machine.openmp ? ' + OpenMP' : ''}`);
 
   const rows: Row[] = [];
@@ -96,14 +100,15 @@ function main(): void {
     for (const [name, threads, label] of contenders) {
       if (name !== 'native' && !jsFits) {
         results.push(null);
-        rows.push({ shape: shape.id, contender: label, threads, medianMs: null, gflops: null, speedupOverNaive: null, samples: 0, note: `skipped: ~${Math.round(gflop / JS_GFLOPS_ESTIMATE)} s per call` });
+        rows.push({ shape: shape.id, contender: label, threads, medianMs: null, gflops: null, percentOfPeak: null, speedupOverNaive: null, samples: 0, note: `skipped: ~${Math.round(gflop / JS_GFLOPS_ESTIMATE)} s per call` });
         continue;
       }
       log(`${shape.id}: ${label} …`);
       const r = runContender(name, threads, shape, gflop / JS_GFLOPS_ESTIMATE);
       if (results[0] && !agrees(r.probe, results[0].probe)) throw new Error(`${label} disagrees with native on ${shape.id}: outputs differ by more than 1e-4 relative`);
       results.push(r);
-      rows.push({ shape: shape.id, contender: label, threads, medianMs: r.medianMs, gflops: gflop / (r.medianMs / 1e3), speedupOverNaive: null, samples: r.samples });
+      const gflops = gflop / (r.medianMs / 1e3);
+      rows.push({ shape: shape.id, contender: label, threads, medianMs: r.medianMs, gflops, percentOfPeak: (100 * gflops) / (threads === 1 ? peak.one : peak.all), speedupOverNaive: null, samples: r.samples });
     }
     // The JS baseline: the naive loop for the operator, reference.nonLocalBlock for the block.
     const baseline = results[results.length - 1];
@@ -113,17 +118,18 @@ function main(): void {
   }
 
   if (json) {
-    process.stdout.write(`${JSON.stringify({ machine, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine, fmaPeakGflops: peak, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows }, null, 2)}\n`);
     return;
   }
   const fmt = (x: number | null, digits: number): string => (x === null ? '—' : x.toFixed(digits));
   const lines = [
     `${machine.date} · ${machine.cpu} · ${cores} cores · Node ${machine.node} · kernel ${machine.isa}${machine.openmp ? ' + OpenMP' : ''}`,
+    `Measured FP32 FMA peak: ${peak.all.toFixed(0)} GFLOP/s on ${cores} threads, ${peak.one.toFixed(0)} on 1 (measureFmaPeak()).`,
     'FLOPs: attention 4·B·N·M·d; block 2·N·C·3Ci (θ|φ|g) + 4·N·M·Ci (attention) + 2·N·Ci·C (W_z). × JS: speed-up over the naive JS loop (operator) or reference.nonLocalBlock (block).',
     '',
-    '| shape | contender | median ms | GFLOP/s | × JS |',
-    '|---|---|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.shape} | ${r.contender} | ${r.note ?? fmt(r.medianMs, r.medianMs !== null && r.medianMs < 1 ? 3 : 1)} | ${fmt(r.gflops, 1)} | ${r.speedupOverNaive === null ? '—' : `${r.speedupOverNaive.toFixed(1)}×`} |`),
+    '| shape | contender | median ms | GFLOP/s | % of peak | × JS |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.shape} | ${r.contender} | ${r.note ?? fmt(r.medianMs, r.medianMs !== null && r.medianMs < 1 ? 3 : 1)} | ${fmt(r.gflops, 1)} | ${r.percentOfPeak === null ? '—' : `${r.percentOfPeak.toFixed(0)}%`} | ${r.speedupOverNaive === null ? '—' : `${r.speedupOverNaive.toFixed(1)}×`} |`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const one = (id: string, label: string): Row | undefined => rows.find((r) => r.shape === id && r.contender.startsWith(label));

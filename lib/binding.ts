@@ -62,6 +62,7 @@ export interface NativeBinding {
   info(): NativeInfo;
   selectIsa(name: string): boolean;
   expForTesting(input: Float32Array, output: Float32Array): Float32Array;
+  measureFmaPeak(threads: number, seconds: number): number;
 }
 
 /** The package root: the nearest folder above this file holding our package.json (works from lib/ and dist/lib/). */

@@ -16,6 +16,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, nonlocal_binding::BlockAsync, "nonLocalBlockAsync"));
   exports.Set("info", Napi::Function::New(env, nonlocal_binding::NativeInfo, "info"));
   exports.Set("selectIsa", Napi::Function::New(env, nonlocal_binding::SelectIsa, "selectIsa"));
+  exports.Set("measureFmaPeak",
+              Napi::Function::New(env, nonlocal_binding::MeasureFmaPeak, "measureFmaPeak"));
   exports.Set("expForTesting",
               Napi::Function::New(env, nonlocal_binding::ExpForTesting, "expForTesting"));
   return exports;

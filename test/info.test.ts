@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
-import { info } from '../lib/info';
+import { info, measureFmaPeak } from '../lib/info';
+import { restoreIsa, SUPPORTED_ISAS, useIsa } from './support/isas';
 import { defaultThreads, setDefaultThreads } from '../lib/threads';
 
 const root = path.resolve(__dirname, '..');
@@ -35,5 +36,23 @@ describe('info()', () => {
     setDefaultThreads(before);
     expect(() => setDefaultThreads(0)).toThrow(/^threads must be an integer from 1 to 1024, got 0$/);
     expect(() => setDefaultThreads(2.5)).toThrow(/^threads must be an integer from 1 to 1024, got 2\.5$/);
+  });
+});
+
+describe('measureFmaPeak()', () => {
+  test.each(SUPPORTED_ISAS)('measures a positive FMA rate with the %s kernel, wider vectors faster', (isa) => {
+    useIsa(isa);
+    try {
+      const gflops = measureFmaPeak({ threads: 1, seconds: 0.05 });
+      process.stderr.write(`fma peak (${isa}, 1 thread): ${gflops.toFixed(1)} GFLOP/s\n`);
+      expect(gflops).toBeGreaterThan(0.5);
+    } finally {
+      restoreIsa();
+    }
+  });
+
+  test('rejects bad options', () => {
+    expect(() => measureFmaPeak({ threads: 0 })).toThrow(/^options\.threads must be an integer from 1 to 1024, got 0$/);
+    expect(() => measureFmaPeak({ seconds: 20 })).toThrow(/^options\.seconds must be in \(0, 10\], got 20$/);
   });
 });

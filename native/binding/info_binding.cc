@@ -3,6 +3,7 @@
 #include <string>
 
 #include "../kernel/dispatch.h"
+#include "../kernel/peak.h"
 #include "tensor_args.h"
 
 #ifdef _OPENMP
@@ -36,6 +37,17 @@ Napi::Value SelectIsa(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "selectIsa(name) takes one string");
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   return Napi::Boolean::New(env, nonlocal::SelectIsa(name.c_str()));
+}
+
+Napi::Value MeasureFmaPeak(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "measureFmaPeak(threads, seconds) takes two numbers");
+  const double threads = info[0].As<Napi::Number>().DoubleValue();
+  const double seconds = info[1].As<Napi::Number>().DoubleValue();
+  if (!(threads >= 1 && threads <= 1024) || !(seconds > 0 && seconds <= 10))
+    throw Napi::RangeError::New(env, "measureFmaPeak: threads must be in [1, 1024] and seconds in (0, 10]");
+  return Napi::Number::New(env, nonlocal::MeasureFmaPeak(static_cast<int>(threads), seconds));
 }
 
 Napi::Value ExpForTesting(const Napi::CallbackInfo& info) {

@@ -17,6 +17,8 @@ struct Simd {
   static constexpr int kScoreVecs = 2;
   // P·V tile 6 queries × 16 columns = 12 accumulators + 2 value vectors + 1 broadcast.
   static constexpr int kValueRows = 6;
+  // FMA chains for the peak measurement: ≥ latency × FMA ports, within the register file.
+  static constexpr int kFmaChains = 12;
   static constexpr int kValueVecs = 2;
 
   static V zero() { return _mm256_setzero_ps(); }
@@ -74,7 +76,7 @@ struct Simd {
 
 const KernelTable* Avx2KernelTable() {
   static const KernelTable table{"avx2", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
-                                    &OuterAccumulate, &ExpArray};
+                                    &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }
 

@@ -17,6 +17,8 @@ struct Simd {
   static constexpr int kScoreVecs = 2;
   // P·V tile 6 queries × 64 columns: 24 accumulators + 4 value vectors + 1 broadcast.
   static constexpr int kValueRows = 6;
+  // FMA chains for the peak measurement: ≥ latency × FMA ports, within the register file.
+  static constexpr int kFmaChains = 16;
   static constexpr int kValueVecs = 4;
 
   static V zero() { return _mm512_setzero_ps(); }
@@ -71,7 +73,7 @@ struct Simd {
 
 const KernelTable* Avx512KernelTable() {
   static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
-                                    &OuterAccumulate, &ExpArray};
+                                    &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }
 

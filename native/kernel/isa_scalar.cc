@@ -17,6 +17,8 @@ struct Simd {
   static constexpr int kScoreKeys = 4;
   static constexpr int kScoreVecs = 2;
   static constexpr int kValueRows = 4;
+  // FMA chains for the peak measurement: ≥ latency × FMA ports, within the register file.
+  static constexpr int kFmaChains = 8;
   static constexpr int kValueVecs = 2;
 
   static V zero() { return set1(0.0f); }
@@ -97,7 +99,7 @@ struct Simd {
 
 const KernelTable* ScalarKernelTable() {
   static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
-                                    &OuterAccumulate, &ExpArray};
+                                    &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }
 

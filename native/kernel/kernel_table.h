@@ -53,6 +53,9 @@ struct KernelTable {
   void (*outer_accumulate)(const float* a, int64_t a_stride, int64_t rows,
                            const float* const* b_rows, int64_t depth, int64_t cols, float* acc,
                            int64_t acc_stride);
+  // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
+  // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
+  double (*fma_loop)(int64_t iterations, float seed, float* sink);
   // out[i] = exp(in[i]) with the table's vectorised exp, so tests can measure its ulp error.
   void (*exp_array)(const float* in, float* out, int64_t count);
 };
