@@ -1,0 +1,273 @@
+// The kernel's own test executable (no Node, no N-API): every instruction-set table this CPU
+// supports against a float64 reference written from the definitions, over a sweep of shapes,
+// affinities, masks and block layouts. Built by CMake (ctest), plain and under
+// AddressSanitizer + UndefinedBehaviorSanitizer; `MatrixGuard`-style checks come from ASan.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../kernel/attention.h"
+#include "../kernel/block.h"
+#include "../kernel/dispatch.h"
+#include "../kernel/kernel_table.h"
+
+namespace {
+
+int failures = 0;
+int checks = 0;
+
+void Expect(bool ok, const std::string& what) {
+  ++checks;
+  if (!ok) {
+    ++failures;
+    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
+  }
+}
+
+std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// y[b][h][i] per the definitions, in double, on [B][H][R][d] arrays.
+std::vector<double> ReferenceAttention(const nonlocal::AttentionProblem& p) {
+  const int64_t B = p.batch, H = p.heads, N = p.queries, M = p.keys, dk = p.key_width, dv = p.value_width;
+  std::vector<double> y(static_cast<size_t>(B * H * N * dv), 0.0);
+  const bool softmax = p.affinity == nonlocal::Affinity::kEmbeddedGaussian || p.affinity == nonlocal::Affinity::kGaussian;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < N; ++i) {
+        std::vector<double> f;
+        std::vector<int64_t> live;
+        for (int64_t j = 0; j < M; ++j) {
+          if (p.key_mask != nullptr && p.key_mask[b * M + j] == 0) continue;
+          const float* q = p.query + b * p.query_strides.batch + h * p.query_strides.head + i * p.query_strides.row;
+          const float* k = p.key + b * p.key_strides.batch + h * p.key_strides.head + j * p.key_strides.row;
+          double s = 0.0;
+          if (p.affinity == nonlocal::Affinity::kConcatenation) {
+            for (int64_t c = 0; c < dk; ++c) s += double(p.concat_query_weight[c]) * q[c] + double(p.concat_key_weight[c]) * k[c];
+            s = s > 0 ? s : 0;
+          } else {
+            for (int64_t c = 0; c < dk; ++c) s += double(q[c]) * k[c];
+            s *= p.scale;
+          }
+          f.push_back(s);
+          live.push_back(j);
+        }
+        if (live.empty()) continue;
+        double denominator = static_cast<double>(live.size());
+        if (softmax) {
+          double mx = f[0];
+          for (double s : f) mx = s > mx ? s : mx;
+          denominator = 0;
+          for (double& s : f) denominator += (s = std::exp(s - mx));
+        }
+        double* out = &y[static_cast<size_t>(((b * H + h) * N + i) * dv)];
+        for (size_t t = 0; t < live.size(); ++t) {
+          const float* v = p.value + b * p.value_strides.batch + h * p.value_strides.head + live[t] * p.value_strides.row;
+          for (int64_t c = 0; c < dv; ++c) out[c] += f[t] * v[c] / denominator;
+        }
+      }
+  return y;
+}
+
+// Runs one attention case on the active table and compares with the double reference.
+void AttentionCase(int64_t B, int64_t H, int64_t N, int64_t M, int64_t dk, int64_t dv,
+                   nonlocal::Affinity affinity, bool masked, int threads, const std::string& isa) {
+  static uint32_t seed = 1;
+  // Exact-size heap vectors: ASan reports any read or write past their ends.
+  std::vector<float> q = Random(static_cast<size_t>(B * H * N * dk), seed++);
+  std::vector<float> k = Random(static_cast<size_t>(B * H * M * dk), seed++);
+  std::vector<float> v = Random(static_cast<size_t>(B * H * M * dv), seed++);
+  std::vector<float> wq = Random(static_cast<size_t>(dk), seed++);
+  std::vector<float> wk = Random(static_cast<size_t>(dk), seed++);
+  std::vector<uint8_t> mask(static_cast<size_t>(B * M), 1);
+  if (masked)
+    for (size_t j = 0; j < mask.size(); ++j) mask[j] = (j * 2654435761u) % 3 != 0;
+  std::vector<float> out(static_cast<size_t>(B * H * N * dv), -7.0f);
+  nonlocal::AttentionProblem p{};
+  p.batch = B; p.heads = H; p.queries = N; p.keys = M; p.key_width = dk; p.value_width = dv;
+  p.query = q.data(); p.key = k.data(); p.value = v.data(); p.out = out.data();
+  p.query_strides = {H * N * dk, N * dk, dk};
+  p.key_strides = {H * M * dk, M * dk, dk};
+  p.value_strides = {H * M * dv, M * dv, dv};
+  p.out_strides = {H * N * dv, N * dv, dv};
+  p.affinity = affinity;
+  p.scale = affinity == nonlocal::Affinity::kConcatenation ? 1.0f : 0.6f;
+  p.key_mask = masked ? mask.data() : nullptr;
+  p.concat_query_weight = wq.data();
+  p.concat_key_weight = wk.data();
+  const nonlocal::KernelOutcome r = nonlocal::RunAttention(p, threads);
+  Expect(r.status == nonlocal::Status::kOk, "RunAttention status");
+  const std::vector<double> want = ReferenceAttention(p);
+  double err = 0, scale = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double e = std::fabs(out[i] - want[i]);
+    err = e > err || e != e ? e : err;
+    scale = std::fabs(want[i]) > scale ? std::fabs(want[i]) : scale;
+  }
+  const double rel = scale > 0 ? err / scale : err;
+  char label[256];
+  std::snprintf(label, sizeof label, "%s attention B=%lld H=%lld N=%lld M=%lld dk=%lld dv=%lld affinity=%d masked=%d threads=%d: rel err %.3g",
+                isa.c_str(), (long long)B, (long long)H, (long long)N, (long long)M, (long long)dk, (long long)dv,
+                static_cast<int>(affinity), masked ? 1 : 0, threads, rel);
+  Expect(rel <= 2e-5, label);
+}
+
+// The block against a direct double computation for one small case per mode and pooling order.
+void BlockCase(nonlocal::Affinity affinity, bool sub, bool before, const std::string& isa) {
+  const int64_t B = 2, C = 5, Ci = 3, T = 1, Hh = 5, Ww = 7;
+  const bool gaussian = affinity == nonlocal::Affinity::kGaussian;
+  nonlocal::BlockProblem p{};
+  p.batch = B; p.channels = C; p.inter = Ci; p.t = T; p.h = Hh; p.w = Ww;
+  p.pool_t = 1; p.pool_h = sub ? 2 : 1; p.pool_w = sub ? 2 : 1;
+  p.pool_before_conv = before;
+  p.affinity = affinity;
+  p.scale = 0.5f;
+  const int64_t N = T * Hh * Ww;
+  std::vector<float> x = Random(static_cast<size_t>(B * C * N), 77, -2, 2);
+  std::vector<float> out(x.size());
+  const int64_t kx = nonlocal::ProjectionColumnsX(p), kp = nonlocal::ProjectionColumnsPooled(p);
+  std::vector<float> wx = Random(static_cast<size_t>(C * kx), 78), bx = Random(static_cast<size_t>(kx), 79);
+  std::vector<float> wp = Random(static_cast<size_t>(C * kp), 80), bp = Random(static_cast<size_t>(kp), 81);
+  std::vector<float> owt = Random(static_cast<size_t>(Ci * C), 82), ob = Random(static_cast<size_t>(C), 83);
+  std::vector<float> ct = Random(static_cast<size_t>(Ci), 84), cp = Random(static_cast<size_t>(Ci), 85);
+  p.x = x.data(); p.out = out.data();
+  p.wx = kx ? wx.data() : nullptr; p.bx = kx ? bx.data() : nullptr;
+  p.wp = kp ? wp.data() : nullptr; p.bp = kp ? bp.data() : nullptr;
+  p.out_wt = owt.data(); p.out_b = ob.data(); p.concat_theta = ct.data(); p.concat_phi = cp.data();
+  const nonlocal::KernelOutcome r = nonlocal::RunNonLocalBlock(p, 2);
+  Expect(r.status == nonlocal::Status::kOk, "RunNonLocalBlock status");
+
+  // Reference: positions-major θ, φ, g in double, then attention, W_z, residual.
+  const int64_t Hp = sub ? Hh / 2 : Hh, Wp = sub ? Ww / 2 : Ww, M = T * Hp * Wp;
+  double worst = 0, scale = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    const float* xb = x.data() + b * C * N;
+    auto proj = [&](const float* w, const float* bias, int64_t cols, int64_t col, int64_t n, const std::vector<double>& src) {
+      std::vector<double> o(static_cast<size_t>(n * Ci));
+      for (int64_t pos = 0; pos < n; ++pos)
+        for (int64_t o_ = 0; o_ < Ci; ++o_) {
+          double s = bias[col + o_];
+          for (int64_t c = 0; c < C; ++c) s += double(w[c * cols + col + o_]) * src[static_cast<size_t>(c * n + pos)];
+          o[static_cast<size_t>(pos * Ci + o_)] = s;
+        }
+      return o;
+    };
+    auto pool_cf = [&](const std::vector<double>& src, int64_t ch) {  // channels-first [ch][N] → [ch][M]
+      if (!sub) return src;
+      std::vector<double> o(static_cast<size_t>(ch * M));
+      for (int64_t c = 0; c < ch; ++c)
+        for (int64_t a = 0; a < Hp; ++a)
+          for (int64_t d = 0; d < Wp; ++d) {
+            double m = -INFINITY;
+            for (int64_t u = 0; u < 2; ++u)
+              for (int64_t w_ = 0; w_ < 2; ++w_) m = std::fmax(m, src[static_cast<size_t>(c * N + (2 * a + u) * Ww + 2 * d + w_)]);
+            o[static_cast<size_t>(c * M + a * Wp + d)] = m;
+          }
+      return o;
+    };
+    auto to_cf = [&](const std::vector<double>& pm, int64_t n) {  // [n][Ci] → [Ci][n]
+      std::vector<double> o(pm.size());
+      for (int64_t pos = 0; pos < n; ++pos)
+        for (int64_t c = 0; c < Ci; ++c) o[static_cast<size_t>(c * n + pos)] = pm[static_cast<size_t>(pos * Ci + c)];
+      return o;
+    };
+    auto to_pm = [&](const std::vector<double>& cf, int64_t n) {  // [Ci][n] → [n][Ci]
+      std::vector<double> o(cf.size());
+      for (int64_t pos = 0; pos < n; ++pos)
+        for (int64_t c = 0; c < Ci; ++c) o[static_cast<size_t>(pos * Ci + c)] = cf[static_cast<size_t>(c * n + pos)];
+      return o;
+    };
+    std::vector<double> xd(xb, xb + C * N);
+    std::vector<double> xp = pool_cf(xd, C);
+    // Queries [N][dq], keys [M][dq], values [M][Ci].
+    std::vector<double> qv, kv, vv;
+    int64_t dq = Ci;
+    if (gaussian) {
+      dq = C;
+      qv.resize(static_cast<size_t>(N * C));
+      kv.resize(static_cast<size_t>(M * C));
+      for (int64_t c = 0; c < C; ++c) {
+        for (int64_t n = 0; n < N; ++n) qv[static_cast<size_t>(n * C + c)] = xd[static_cast<size_t>(c * N + n)];
+        for (int64_t m = 0; m < M; ++m) kv[static_cast<size_t>(m * C + c)] = xp[static_cast<size_t>(c * M + m)];
+      }
+      vv = before ? proj(wp.data(), bp.data(), kp, 0, M, xp) : to_pm(pool_cf(to_cf(proj(wx.data(), bx.data(), kx, 0, N, xd), N), Ci), M);
+    } else {
+      qv = proj(wx.data(), bx.data(), kx, 0, N, xd);
+      if (before) {
+        kv = proj(wp.data(), bp.data(), kp, 0, M, xp);
+        vv = proj(wp.data(), bp.data(), kp, Ci, M, xp);
+      } else {
+        kv = to_pm(pool_cf(to_cf(proj(wx.data(), bx.data(), kx, Ci, N, xd), N), Ci), M);
+        vv = to_pm(pool_cf(to_cf(proj(wx.data(), bx.data(), kx, 2 * Ci, N, xd), N), Ci), M);
+      }
+    }
+    for (int64_t i = 0; i < N; ++i) {
+      std::vector<double> f(static_cast<size_t>(M));
+      double mx = -INFINITY;
+      for (int64_t j = 0; j < M; ++j) {
+        double s = 0;
+        if (affinity == nonlocal::Affinity::kConcatenation) {
+          for (int64_t c = 0; c < Ci; ++c) s += double(ct[c]) * qv[static_cast<size_t>(i * Ci + c)] + double(cp[c]) * kv[static_cast<size_t>(j * Ci + c)];
+          s = s > 0 ? s : 0;
+        } else {
+          for (int64_t c = 0; c < dq; ++c) s += qv[static_cast<size_t>(i * dq + c)] * kv[static_cast<size_t>(j * dq + c)];
+          s *= p.scale;
+        }
+        f[static_cast<size_t>(j)] = s;
+        mx = s > mx ? s : mx;
+      }
+      double den = static_cast<double>(M);
+      if (affinity == nonlocal::Affinity::kEmbeddedGaussian || gaussian) {
+        den = 0;
+        for (double& s : f) den += (s = std::exp(s - mx));
+      }
+      std::vector<double> y(static_cast<size_t>(Ci), 0.0);
+      for (int64_t j = 0; j < M; ++j)
+        for (int64_t c = 0; c < Ci; ++c) y[static_cast<size_t>(c)] += f[static_cast<size_t>(j)] * vv[static_cast<size_t>(j * Ci + c)] / den;
+      for (int64_t c = 0; c < C; ++c) {
+        double z = ob[c] + xd[static_cast<size_t>(c * N + i)];
+        for (int64_t u = 0; u < Ci; ++u) z += double(owt[u * C + c]) * y[static_cast<size_t>(u)];
+        const double got = out[static_cast<size_t>(b * C * N + c * N + i)];
+        worst = std::fmax(worst, std::fabs(got - z));
+        scale = std::fmax(scale, std::fabs(z));
+      }
+    }
+  }
+  char label[200];
+  std::snprintf(label, sizeof label, "%s block affinity=%d sub=%d before=%d: rel err %.3g", isa.c_str(),
+                static_cast<int>(affinity), sub ? 1 : 0, before ? 1 : 0, worst / scale);
+  Expect(worst / scale <= 2e-5, label);
+}
+
+}  // namespace
+
+int main() {
+  const char* names[3] = {nullptr, nullptr, nullptr};
+  const int count = nonlocal::SupportedIsas(names);
+  const nonlocal::Affinity affinities[] = {nonlocal::Affinity::kEmbeddedGaussian, nonlocal::Affinity::kGaussian,
+                                           nonlocal::Affinity::kDotProduct, nonlocal::Affinity::kConcatenation};
+  for (int t = 0; t < count; ++t) {
+    const std::string isa = names[t];
+    Expect(nonlocal::SelectIsa(names[t]), "SelectIsa " + isa);
+    for (nonlocal::Affinity a : affinities) {
+      for (int64_t n = 1; n <= 35; n += 2) AttentionCase(1, 1, n, 37 - n, 1 + n % 19, 1 + (3 * n) % 37, a, false, 1, isa);
+      AttentionCase(2, 3, 33, 129, 17, 40, a, true, 2, isa);
+      AttentionCase(1, 1, 70, 300, 65, 33, a, true, 3, isa);
+      AttentionCase(1, 2, 1, 1, 1, 1, a, false, 2, isa);
+      for (bool sub : {false, true})
+        for (bool before : {false, true})
+          if (sub || !before) BlockCase(a, sub, before, isa);
+    }
+  }
+  std::printf("kernel_test: %d checks, %d failed\n", checks, failures);
+  return failures == 0 ? 0 : 1;
+}
