@@ -33,6 +33,7 @@
         "native/kernel/block.cc",
         "native/kernel/dispatch.cc",
         "native/kernel/peak.cc",
+        "native/kernel/scratch_arena.cc",
         "native/kernel/isa_scalar.cc"
       ],
       "dependencies": [

@@ -8,10 +8,10 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <new>
 
 #include "dispatch.h"
 #include "kernel_table.h"
+#include "scratch_arena.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -125,8 +125,8 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   const int team = static_cast<int>(tasks < threads ? tasks : threads);
 
   const int64_t stride = RoundUp(layout.bytes, 64);
-  unsigned char* scratch = static_cast<unsigned char*>(
-      ::operator new(static_cast<size_t>(stride * team), std::align_val_t{64}, std::nothrow));
+  const ScratchLease lease(ArenaSlot::kAttention, static_cast<size_t>(stride * team));
+  unsigned char* scratch = lease.data();
   if (scratch == nullptr)
     return Fail(Status::kOutOfMemory, "cannot allocate the kernel's scratch memory");
 
@@ -148,7 +148,6 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
     for (int64_t i = 0; i < tasks; ++i) table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
 #endif
   }
-  ::operator delete(scratch, std::align_val_t{64});
   return KernelOutcome{Status::kOk, nullptr};
 }
 

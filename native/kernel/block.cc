@@ -15,10 +15,11 @@
 
 #include <cstdint>
 #include <initializer_list>
-#include <new>
+#include <cstring>
 
 #include "dispatch.h"
 #include "kernel_table.h"
+#include "scratch_arena.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -37,58 +38,75 @@ bool IsGaussian(const BlockProblem& p) { return p.affinity == Affinity::kGaussia
 
 bool SubSampled(const BlockProblem& p) { return p.pool_t > 1 || p.pool_h > 1 || p.pool_w > 1; }
 
-// One aligned allocation that frees itself; nullptr data on failure (no exceptions).
-class Buffer {
+KernelOutcome Fail(Status status, const char* message) { return KernelOutcome{status, message}; }
+
+// Hands out 64-byte aligned pieces of one scratch lease, in order (sizes in bytes).
+class Carver {
  public:
-  explicit Buffer(int64_t bytes)
-      : data_(bytes <= 0 ? nullptr
-                         : static_cast<unsigned char*>(::operator new(
-                               static_cast<size_t>(RoundUp(bytes, 64)), std::align_val_t{64},
-                               std::nothrow))),
-        wanted_(bytes > 0) {}
-  ~Buffer() {
-    if (data_ != nullptr) ::operator delete(data_, std::align_val_t{64});
+  explicit Carver(unsigned char* base) : base_(base), used_(0) {}
+  static int64_t Size(int64_t bytes) { return RoundUp(bytes > 0 ? bytes : 0, 64); }
+  float* Floats(int64_t count) { return reinterpret_cast<float*>(Take(4 * count)); }
+  const float** Pointers(int64_t count) {
+    return reinterpret_cast<const float**>(Take(static_cast<int64_t>(sizeof(const float*)) * count));
   }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  bool failed() const { return wanted_ && data_ == nullptr; }
-  float* floats() const { return reinterpret_cast<float*>(data_); }
-  const float** pointers() const { return reinterpret_cast<const float**>(data_); }
 
  private:
-  unsigned char* data_;
-  bool wanted_;
+  unsigned char* Take(int64_t bytes) {
+    unsigned char* p = bytes > 0 ? base_ + used_ : nullptr;
+    used_ += Size(bytes);
+    return p;
+  }
+  unsigned char* base_;
+  int64_t used_;
 };
 
 // acc[r][c] = bias[c] (or 0) + Σ_j a[j·a_stride + r] · b[j·ldb + c], for r < rows, c < cols;
-// parallel over chunks of rows, each streaming the depth in L2-sized passes.
-void Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
-          const float* const* b_rows, int64_t depth, int64_t cols, const float* column_bias,
-          float* acc, int64_t acc_stride, int threads) {
+// parallel over chunks of rows, each streaming the depth in L2-sized passes. The A panel of each
+// (row chunk, depth chunk) is packed contiguous first: read in place, its rows would sit a_stride
+// apart — 4 KB for a 32×32 feature map — and every broadcast would land in the same few L1 sets.
+KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
+                   const float* const* b_rows, int64_t depth, int64_t cols,
+                   const float* column_bias, float* acc, int64_t acc_stride, int threads) {
   const int64_t chunks = (rows + kRowChunk - 1) / kRowChunk;
   const int team = static_cast<int>(chunks < threads ? chunks : threads);
-  auto run_chunk = [&](int64_t chunk) {
+  const ScratchLease packs(ArenaSlot::kPack,
+                           static_cast<size_t>(team > 0 ? team : 1) * kRowChunk * kDepthChunk * 4);
+  if (packs.data() == nullptr)
+    return Fail(Status::kOutOfMemory, "cannot allocate the block's packing buffers");
+  auto run_chunk = [&](int64_t chunk, float* pack) {
     const int64_t r0 = chunk * kRowChunk;
     const int64_t r_end = r0 + kRowChunk < rows ? r0 + kRowChunk : rows;
-    for (int64_t r = r0; r < r_end; ++r)
-      for (int64_t c = 0; c < acc_stride; ++c)
-        acc[r * acc_stride + c] = column_bias != nullptr && c < cols ? column_bias[c] : 0.0f;
+    const int64_t width = r_end - r0;
+    // Every row starts as the bias row (padding columns 0): fill the first, copy it down.
+    float* first = acc + r0 * acc_stride;
+    for (int64_t c = 0; c < acc_stride; ++c)
+      first[c] = column_bias != nullptr && c < cols ? column_bias[c] : 0.0f;
+    for (int64_t r = r0 + 1; r < r_end; ++r)
+      std::memcpy(acc + r * acc_stride, first, static_cast<size_t>(acc_stride) * sizeof(float));
     for (int64_t j0 = 0; j0 < depth; j0 += kDepthChunk) {
       const int64_t kc = depth - j0 < kDepthChunk ? depth - j0 : kDepthChunk;
-      table.outer_accumulate(a + j0 * a_stride + r0, a_stride, r_end - r0, b_rows + j0, kc, cols,
-                             acc + r0 * acc_stride, acc_stride);
+      for (int64_t j = 0; j < kc; ++j)
+        std::memcpy(pack + j * width, a + (j0 + j) * a_stride + r0, static_cast<size_t>(width) * sizeof(float));
+      table.outer_accumulate(pack, width, width, b_rows + j0, kc, cols, acc + r0 * acc_stride,
+                             acc_stride);
     }
   };
+  float* const pack_base = reinterpret_cast<float*>(packs.data());
   if (team <= 1) {
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
-    return;
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack_base);
+    return KernelOutcome{Status::kOk, nullptr};
   }
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
+#pragma omp parallel num_threads(team)
+  {
+    float* pack = pack_base + static_cast<int64_t>(omp_get_thread_num()) * kRowChunk * kDepthChunk;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack);
+  }
 #else
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack_base);
 #endif
+  return KernelOutcome{Status::kOk, nullptr};
 }
 
 // PyTorch max_pool semantics: a NaN anywhere in the window wins.
@@ -159,8 +177,6 @@ void FillRowPointers(const float** rows, const float* base, int64_t count, int64
   for (int64_t i = 0; i < count; ++i) rows[i] = base + i * stride;
 }
 
-KernelOutcome Fail(Status status, const char* message) { return KernelOutcome{status, message}; }
-
 }  // namespace
 
 int64_t ProjectionColumnsX(const BlockProblem& p) noexcept {
@@ -204,19 +220,34 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   const int64_t kv_stride = RoundUp(kv_width, kPad);
   const int64_t depth_max = C > Ci ? C : Ci;
 
-  // Per-call scratch (sizes in floats); all of it is O(N·(C + Ci)), never O(N·M).
-  Buffer proj(kx > 0 ? 4 * N * kx_stride : 0);
-  Buffer kv(sub && !p.pool_before_conv ? 4 * M * kv_stride : 0);
-  Buffer xp(p.pool_before_conv || (gaussian && sub) ? 4 * C * M : 0);
-  Buffer kvp(p.pool_before_conv ? 4 * M * kp_stride : 0);
-  Buffer xt(gaussian ? 4 * N * C : 0);
-  Buffer xpt(gaussian && sub ? 4 * M * C : 0);
-  Buffer y(4 * N * Ci);
-  Buffer yt(4 * Ci * n_stride);
-  Buffer z(4 * C * n_stride);
-  Buffer row_ptrs(static_cast<int64_t>(sizeof(const float*)) * (depth_max > N ? depth_max : N));
-  for (const Buffer* b : {&proj, &kv, &xp, &kvp, &xt, &xpt, &y, &yt, &z, &row_ptrs})
-    if (b->failed()) return Fail(Status::kOutOfMemory, "cannot allocate the block's scratch memory");
+  // Per-call scratch, all of it O(N·(C + Ci)), never O(N·M); element counts first.
+  const bool need_xp = p.pool_before_conv || (gaussian && sub);
+  const int64_t n_proj = kx > 0 ? N * kx_stride : 0;
+  const int64_t n_kv = sub && !p.pool_before_conv ? M * kv_stride : 0;
+  const int64_t n_xp = need_xp ? C * M : 0;
+  const int64_t n_kvp = p.pool_before_conv ? M * kp_stride : 0;
+  const int64_t n_xt = gaussian ? N * C : 0;
+  const int64_t n_xpt = gaussian && sub ? M * C : 0;
+  const int64_t n_rows = depth_max;
+  const int64_t bytes = Carver::Size(4 * n_proj) + Carver::Size(4 * n_kv) + Carver::Size(4 * n_xp) +
+                        Carver::Size(4 * n_kvp) + Carver::Size(4 * n_xt) + Carver::Size(4 * n_xpt) +
+                        Carver::Size(4 * N * Ci) + Carver::Size(4 * Ci * n_stride) +
+                        Carver::Size(4 * C * n_stride) +
+                        Carver::Size(static_cast<int64_t>(sizeof(const float*)) * n_rows);
+  const ScratchLease lease(ArenaSlot::kBlock, static_cast<size_t>(bytes));
+  if (lease.data() == nullptr)
+    return Fail(Status::kOutOfMemory, "cannot allocate the block's scratch memory");
+  Carver carve(lease.data());
+  float* const proj = carve.Floats(n_proj);
+  float* const kv = carve.Floats(n_kv);
+  float* const xp = carve.Floats(n_xp);
+  float* const kvp = carve.Floats(n_kvp);
+  float* const xt = carve.Floats(n_xt);
+  float* const xpt = carve.Floats(n_xpt);
+  float* const y = carve.Floats(N * Ci);
+  float* const yt = carve.Floats(Ci * n_stride);
+  float* const z = carve.Floats(C * n_stride);
+  const float** const row_ptrs = carve.Pointers(n_rows);
 
   for (int64_t b = 0; b < p.batch; ++b) {
     const float* x = p.x + b * C * N;
@@ -224,10 +255,11 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
 
     // 1. Projections of x (θ, and φ|g unless Caffe2 order) in one pass over x.
     if (kx > 0) {
-      FillRowPointers(row_ptrs.pointers(), p.wx, C, kx);
-      Gemm(table, x, N, N, row_ptrs.pointers(), C, kx, p.bx, proj.floats(), kx_stride, threads);
+      FillRowPointers(row_ptrs, p.wx, C, kx);
+      const KernelOutcome g = Gemm(table, x, N, N, row_ptrs, C, kx, p.bx, proj, kx_stride, threads);
+      if (g.status != Status::kOk) return g;
     }
-    if (p.pool_before_conv || (gaussian && sub)) PoolChannels(x, C, in, kernel, xp.floats());
+    if (p.pool_before_conv || (gaussian && sub)) PoolChannels(x, C, in, kernel, xp);
 
     // 2. Keys and values: pooled after the conv, computed from pooled x, or straight from proj.
     const float* theta = nullptr;
@@ -238,36 +270,36 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     int64_t values_stride = 0;
     const int64_t phi_g_offset = gaussian ? 0 : Ci;  // where φ|g start among proj's columns
     if (p.pool_before_conv) {
-      FillRowPointers(row_ptrs.pointers(), p.wp, C, kp);
-      Gemm(table, xp.floats(), M, M, row_ptrs.pointers(), C, kp, p.bp, kvp.floats(), kp_stride,
-           threads);
-      keys = kvp.floats();
-      values = kvp.floats() + (gaussian ? 0 : Ci);
+      FillRowPointers(row_ptrs, p.wp, C, kp);
+      const KernelOutcome g = Gemm(table, xp, M, M, row_ptrs, C, kp, p.bp, kvp, kp_stride, threads);
+      if (g.status != Status::kOk) return g;
+      keys = kvp;
+      values = kvp + (gaussian ? 0 : Ci);
       keys_stride = values_stride = kp_stride;
     } else if (sub) {
-      PoolRows(proj.floats() + phi_g_offset, kx_stride, in, kernel, kv_width, kv.floats(),
+      PoolRows(proj + phi_g_offset, kx_stride, in, kernel, kv_width, kv,
                kv_stride);
-      keys = kv.floats();
-      values = kv.floats() + (gaussian ? 0 : Ci);
+      keys = kv;
+      values = kv + (gaussian ? 0 : Ci);
       keys_stride = values_stride = kv_stride;
     } else {
-      keys = proj.floats() + phi_g_offset;
-      values = proj.floats() + phi_g_offset + (gaussian ? 0 : Ci);
+      keys = proj + phi_g_offset;
+      values = proj + phi_g_offset + (gaussian ? 0 : Ci);
       keys_stride = values_stride = kx_stride;
     }
     if (gaussian) {  // θ = x and φ = pool(x), positions-major
-      Transpose(x, N, C, N, xt.floats(), C);
-      theta = xt.floats();
+      Transpose(x, N, C, N, xt, C);
+      theta = xt;
       theta_stride = C;
       if (sub) {
-        Transpose(xp.floats(), M, C, M, xpt.floats(), C);
-        keys = xpt.floats();
+        Transpose(xp, M, C, M, xpt, C);
+        keys = xpt;
       } else {
-        keys = xt.floats();
+        keys = xt;
       }
       keys_stride = C;
     } else {
-      theta = proj.floats();
+      theta = proj;
       theta_stride = kx_stride;
     }
 
@@ -282,7 +314,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     a.query = theta;
     a.key = keys;
     a.value = values;
-    a.out = y.floats();
+    a.out = y;
     a.query_strides = Strides{0, 0, theta_stride};
     a.key_strides = Strides{0, 0, keys_stride};
     a.value_strides = Strides{0, 0, values_stride};
@@ -296,14 +328,15 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     if (attended.status != Status::kOk) return attended;
 
     // 4. z = W_z y channels-first: z[c][n] = Σ_ci W_zᵀ[ci][c] · yᵀ[ci][n].
-    Transpose(y.floats(), Ci, N, Ci, yt.floats(), n_stride);
-    FillRowPointers(row_ptrs.pointers(), yt.floats(), Ci, n_stride);
-    Gemm(table, p.out_wt, C, C, row_ptrs.pointers(), Ci, N, nullptr, z.floats(), n_stride, threads);
+    Transpose(y, Ci, N, Ci, yt, n_stride);
+    FillRowPointers(row_ptrs, yt, Ci, n_stride);
+    const KernelOutcome projected = Gemm(table, p.out_wt, C, C, row_ptrs, Ci, N, nullptr, z, n_stride, threads);
+    if (projected.status != Status::kOk) return projected;
 
     // 5. out = x + z + b_z (the residual; x is read, never written).
     for (int64_t c = 0; c < C; ++c) {
       const float bias = p.out_b[c];
-      const float* zc = z.floats() + c * n_stride;
+      const float* zc = z + c * n_stride;
       for (int64_t n = 0; n < N; ++n) out[c * N + n] = x[c * N + n] + (zc[n] + bias);
     }
   }
