@@ -54,24 +54,48 @@ export function attention(query: Tensor, key: Tensor, value: Tensor, options?: A
 
 /**
  * attention() on the libuv thread pool: the event loop stays free while the kernel runs.
- * The inputs and `out` are held until the promise settles; do not write to them meanwhile.
  * Validation errors reject the promise (nothing throws synchronously).
+ *
+ * The kernel works on private copies of the inputs and writes into a private output, copied into
+ * `out` when the promise settles: a caller who writes to, transfers or detaches an input's
+ * ArrayBuffer while the call runs (structuredClone/postMessage with a transfer list) can neither
+ * crash the process nor change the result. The copies cost one pass over the inputs (about 2% at
+ * [1, 4096, 64]) and their memory for the length of the call.
  *
  * @returns a promise of the output tensor
  * @example const y = await attentionAsync(q, k, v, { affinity: 'dot_product' });
  */
 export async function attentionAsync(query: Tensor, key: Tensor, value: Tensor, options?: AttentionOptions): Promise<Tensor> {
   const plan = resolveAttention(query, key, value, options);
-  const out = plan.out ?? new Float32Array(plan.outSize);
+  const own = new Float32Array(plan.outSize);
+  const d = descriptor(plan);
+  d.mask = plan.mask === null ? null : plan.mask.slice();
+  d.concatQuery = plan.concatQuery === null ? null : plan.concatQuery.slice();
+  d.concatKey = plan.concatKey === null ? null : plan.concatKey.slice();
   const stack = new Error();
   try {
-    await binding().attentionAsync(plan.query.data, plan.key.data, plan.value.data, out, descriptor(plan));
+    await binding().attentionAsync(plan.query.data.slice(), plan.key.data.slice(), plan.value.data.slice(), own, d);
   } catch (error) {
-    // Native rejections carry no JS stack; give the caller theirs (as sharp does).
-    if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
-      (error as Error).stack = `${(error as Error).name}: ${(error as Error).message}\n${(stack.stack ?? '').split('\n').slice(1).join('\n')}`;
-    }
-    throw error;
+    throw withCallerStack(error, stack);
   }
-  return { data: out, shape: plan.outShape };
+  return { data: deliver(own, plan.out), shape: plan.outShape };
+}
+
+/** Copies the private result into the caller's `out` (if any), refusing one detached meanwhile. */
+export function deliver(result: Float32Array, out: Float32Array | null): Float32Array {
+  if (out === null) return result;
+  if (out.length !== result.length) {
+    throw new RangeError(`options.out was detached or resized while the call ran (now ${out.length} elements, needs ${result.length})`);
+  }
+  out.set(result);
+  return out;
+}
+
+/** Native rejections carry no JS stack; give the caller theirs (as sharp does). */
+export function withCallerStack(error: unknown, stack: Error): unknown {
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const e = error as Error;
+    e.stack = `${e.name}: ${e.message}\n${(stack.stack ?? '').split('\n').slice(1).join('\n')}`;
+  }
+  return error;
 }

@@ -45,3 +45,21 @@ test('many overlapping calls with different shapes and thread counts each match 
   const results = await Promise.all(calls.map((c) => attentionAsync(c.q, c.k, c.v, { threads: c.threads })));
   results.forEach((r, i) => expect(r.data).toEqual(attention(calls[i].q, calls[i].k, calls[i].v, { threads: 1 }).data));
 });
+
+test('transferring an input\'s or out\'s ArrayBuffer away mid-call cannot crash or change the result', async () => {
+  const make = () => ({ q: tensor([700, 64], 31), k: tensor([900, 64], 32), v: tensor([900, 48], 33) });
+  const want = (() => {
+    const { q, k, v } = make();
+    return attention(q, k, v).data;
+  })();
+  const { q, k, v } = make();
+  const out = new Float32Array(700 * 48);
+  const pending = attentionAsync(q, k, v);
+  for (const t of [q, k, v]) structuredClone(t.data.buffer, { transfer: [t.data.buffer as ArrayBuffer] }); // detached now
+  expect((await pending).data).toEqual(want);
+
+  const again = make();
+  const withOut = attentionAsync(again.q, again.k, again.v, { out });
+  structuredClone(out.buffer, { transfer: [out.buffer] });
+  await expect(withOut).rejects.toThrow(/^options\.out was detached or resized while the call ran \(now 0 elements, needs 33600\)$/);
+});

@@ -1,6 +1,7 @@
 /**
  * The whole non-local block on the native kernel: z = x + W_z · attention(θ(x), φ(x), g(x)).
  */
+import { deliver, withCallerStack } from '../attention';
 import { binding, type NativeBlockDescriptor } from '../binding';
 import type { Affinity, Tensor } from '../tensor';
 import { resolveBlock, type BlockPlan, type NonLocalBlockOptions } from './block-args';
@@ -51,11 +52,18 @@ export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: Non
 
 /**
  * nonLocalBlock() on the libuv thread pool; the event loop stays free. Validation errors reject.
+ * Like attentionAsync, the kernel works on a private copy of x (and the packed weights are the
+ * package's own arrays), so nothing the caller does to x meanwhile can crash the process.
  * @example const z = await nonLocalBlockAsync(x, weights, { threads: 1 });
  */
 export async function nonLocalBlockAsync(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Promise<Tensor> {
   const plan = resolveBlock(x, weights, options);
   const out = new Float32Array(plan.x.data.length);
-  await binding().nonLocalBlockAsync(plan.x.data, out, descriptor(plan));
-  return { data: out, shape: plan.x.shape.slice() };
+  const stack = new Error();
+  try {
+    await binding().nonLocalBlockAsync(plan.x.data.slice(), out, descriptor(plan));
+  } catch (error) {
+    throw withCallerStack(error, stack);
+  }
+  return { data: deliver(out, null), shape: plan.x.shape.slice() };
 }
