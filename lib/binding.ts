@@ -85,6 +85,13 @@ export function packageRoot(): string {
 
 function load(): NativeBinding {
   const root = packageRoot();
+  // NONLOCAL_AFFINITY_ADDON=/path/to/addon.node loads a specific build (the sanitizer and cmake-js
+  // builds in CI); otherwise node-gyp-build finds build/Release or a prebuild.
+  const override = process.env.NONLOCAL_AFFINITY_ADDON;
+  if (override) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.resolve(override)) as NativeBinding;
+  }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
