@@ -1,0 +1,86 @@
+/**
+ * What `block` and `batch` share: the block options, loading the weights, and checking the options
+ * against the weights before any input is read.
+ */
+import * as util from 'node:util';
+import type { Command } from 'commander';
+import { loadNonLocalWeights, nonLocalBlock, type Affinity, type NonLocalBlockOptions, type NonLocalWeights } from '../index';
+import { CliError, describeError, fileError } from './output';
+import { parseAffinity, parseThreads } from './options';
+
+/** The block options as commander parses them. */
+export interface BlockCliOptions {
+  weights: string;
+  prefix?: string;
+  mode?: Affinity;
+  subSample?: boolean;
+  scale?: boolean;
+  threads?: number;
+}
+
+/** Adds --weights, --prefix, --mode, --[no-]sub-sample, --[no-]scale and --threads to a command. */
+export function addBlockOptions(command: Command): Command {
+  return command
+    .requiredOption('--weights <file>', 'safetensors state dict (a block or a whole model)')
+    .option('--prefix <P>', "the block's key prefix in a whole model, e.g. neck.refine.")
+    .option('--mode <name>', 'embedded_gaussian | gaussian | dot_product | concatenation (default: the checkpoint\'s)', parseAffinity)
+    .option('--sub-sample', 'max-pool φ and g (default: the checkpoint\'s)')
+    .option('--no-sub-sample', 'do not sub-sample')
+    .option('--scale', 'divide θ·φ by √C_inter, embedded Gaussian only (default: the checkpoint\'s)')
+    .option('--no-scale', 'do not scale θ·φ')
+    .option('--threads <T>', 'threads per call (default: all cores)', parseThreads);
+}
+
+/** The library options for the parsed flags; unset flags keep the checkpoint's defaults. */
+export function blockOptions(opts: BlockCliOptions, threads?: number): NonLocalBlockOptions {
+  const options: NonLocalBlockOptions = {};
+  if (opts.mode !== undefined) options.mode = opts.mode;
+  if (opts.subSample !== undefined) options.subSample = opts.subSample;
+  if (opts.scale !== undefined) options.useScale = opts.scale;
+  const t = threads ?? opts.threads;
+  if (t !== undefined) options.threads = t;
+  return options;
+}
+
+/**
+ * Loads the weights and checks that the options can run on them, so a wrong --mode is reported
+ * once (E_OPTIONS) rather than as a failure of every input. Errors name the weights file.
+ */
+export async function loadBlockWeights(opts: BlockCliOptions): Promise<NonLocalWeights> {
+  let weights: NonLocalWeights;
+  try {
+    weights = await loadNonLocalWeights(opts.weights, opts.prefix === undefined ? {} : { prefix: opts.prefix });
+  } catch (error) {
+    throw new CliError(fileError(error, opts.weights, 'weights'));
+  }
+  // The probe runs the library's own validation on the smallest input these weights accept
+  // (2 per pooled axis), instead of re-implementing which options fit which checkpoint.
+  const dims = weights.dims ?? 2;
+  const spatial = dims === 1 ? [2] : dims === 2 ? [2, 2] : [1, 2, 2];
+  const size = weights.inChannels * spatial.reduce((a, b) => a * b, 1);
+  try {
+    nonLocalBlock({ data: new Float32Array(size), shape: [1, weights.inChannels, ...spatial] }, weights, blockOptions(opts, 1));
+  } catch (error) {
+    // Only the validation's TypeError/RangeError say the options do not fit; anything else (the
+    // addon failing to load, …) is not about these weights and keeps its own message.
+    const name = util.types.isNativeError(error) ? error.name : '';
+    if (name !== 'RangeError' && name !== 'TypeError') throw error;
+    throw new CliError({ path: opts.weights, code: 'E_OPTIONS', message: `the options do not fit these weights: ${describeError(error, opts.weights)}` });
+  }
+  return weights;
+}
+
+/** What the JSON document says about the weights and the options in force. */
+export function describeBlock(opts: BlockCliOptions, weights: NonLocalWeights): Record<string, unknown> {
+  return {
+    path: opts.weights,
+    prefix: opts.prefix ?? null,
+    convention: weights.convention,
+    inChannels: weights.inChannels,
+    interChannels: weights.interChannels,
+    dims: weights.dims,
+    mode: opts.mode ?? weights.defaults.mode,
+    useScale: opts.scale ?? weights.defaults.useScale,
+    subSample: opts.subSample ?? weights.defaults.subSample,
+  };
+}
