@@ -37,7 +37,7 @@
         "native/kernel/isa_scalar.cc"
       ],
       "dependencies": [
-        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"
       ],
       "defines": [
         "NAPI_VERSION=8",

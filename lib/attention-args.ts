@@ -68,13 +68,16 @@ export function resolveAttention(queryIn: unknown, keyIn: unknown, valueIn: unkn
  * stand-in and `valueWidth` is 1.
  */
 export function resolveQueryKey(queryIn: unknown, keyIn: unknown, optionsIn: unknown, optionNames: readonly string[]): AttentionPlan {
-  return resolveCall(queryIn, keyIn, null, optionsIn, optionNames);
+  return resolveCall(queryIn, keyIn, NO_VALUE, optionsIn, optionNames);
 }
+
+/** Marks a call without values — a private symbol, so no caller's argument (null included) can pose as it. */
+const NO_VALUE = Symbol('no value');
 
 function resolveCall(queryIn: unknown, keyIn: unknown, valueIn: unknown, optionsIn: unknown, optionNames: readonly string[]): AttentionPlan {
   const query = requireTensor(queryIn, 'query');
   const key = requireTensor(keyIn, 'key');
-  const value = valueIn === null ? standInValue(key) : requireTensor(valueIn, 'value');
+  const value = valueIn === NO_VALUE ? standInValue(key) : requireTensor(valueIn, 'value');
   const options = resolveOptionsObject(optionsIn, optionNames);
 
   const rank = query.shape.length;
@@ -119,7 +122,7 @@ function resolveCall(queryIn: unknown, keyIn: unknown, valueIn: unknown, options
       if (h !== 1) throw rangeError(`options.heads applies to rank-3 inputs [B, N, D]; for rank 2 use rank-3 [1, N, D] (got heads ${h})`);
     } else {
       if (keyWidth % h !== 0) throw rangeError(`options.heads (${h}) must divide the q/k width query.shape[2] = ${keyWidth}`);
-      if (valueIn === null) valueWidth = h;
+      if (valueIn === NO_VALUE) valueWidth = h;
       if (valueWidth % h !== 0) throw rangeError(`options.heads (${h}) must divide the value width value.shape[2] = ${valueWidth}`);
       heads = h;
       keyWidth /= h;

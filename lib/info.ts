@@ -37,8 +37,8 @@ export function info(): Info {
  * @example measureFmaPeak() // e.g. 416 on two AVX-512 cores that retire two 512-bit FMAs per cycle
  */
 export function measureFmaPeak(options: { threads?: number; seconds?: number } = {}): number {
-  const threads = options.threads ?? (binding().info().openmp ? defaultThreads() : 1);
-  const seconds = options.seconds ?? 0.2;
+  const threads = options.threads === undefined ? (binding().info().openmp ? defaultThreads() : 1) : options.threads;
+  const seconds = options.seconds === undefined ? 0.2 : options.seconds;
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new RangeError(`options.threads must be an integer from 1 to 1024, got ${String(threads)}`);
   if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 10)) throw new RangeError(`options.seconds must be in (0, 10], got ${String(seconds)}`);
   return binding().measureFmaPeak(threads, seconds);

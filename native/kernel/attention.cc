@@ -125,6 +125,8 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   const int team = static_cast<int>(tasks < threads ? tasks : threads);
 
   const int64_t stride = RoundUp(layout.bytes, 64);
+  if (stride > static_cast<int64_t>(kMaxScratchBytes) / team)
+    return Fail(Status::kOutOfMemory, "the kernel's scratch would exceed its 1 GiB limit (key/value width too large)");
   const ScratchLease lease(ArenaSlot::kAttention, static_cast<size_t>(stride * team));
   unsigned char* scratch = lease.data();
   if (scratch == nullptr)

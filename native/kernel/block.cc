@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <algorithm>
 #include <cstring>
 
 #include "dispatch.h"
@@ -234,7 +235,10 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
                         Carver::Size(4 * N * Ci) + Carver::Size(4 * Ci * n_stride) +
                         Carver::Size(4 * C * n_stride) +
                         Carver::Size(static_cast<int64_t>(sizeof(const float*)) * n_rows);
-  const ScratchLease lease(ArenaSlot::kBlock, static_cast<size_t>(bytes));
+  // The scratch is a few times one batch item of x; refuse anything beyond 8× that (and 1 GiB).
+  const int64_t limit = std::max<int64_t>(static_cast<int64_t>(kMaxScratchBytes), 8 * 4 * C * N);
+  if (bytes > limit) return Fail(Status::kOutOfMemory, "the block's scratch would exceed its limit");
+  const ScratchLease lease(ArenaSlot::kBlock, static_cast<size_t>(bytes), static_cast<size_t>(limit));
   if (lease.data() == nullptr)
     return Fail(Status::kOutOfMemory, "cannot allocate the block's scratch memory");
   Carver carve(lease.data());

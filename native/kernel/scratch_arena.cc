@@ -28,7 +28,9 @@ Arena& ArenaFor(ArenaSlot slot) noexcept {
 
 }  // namespace
 
-ScratchLease::ScratchLease(ArenaSlot slot, size_t bytes) noexcept : data_(nullptr), owned_(false) {
+ScratchLease::ScratchLease(ArenaSlot slot, size_t bytes, size_t limit) noexcept
+    : data_(nullptr), owned_(false) {
+  if (bytes > limit) return;
   if (bytes == 0) bytes = 64;
   bytes = (bytes + 63) / 64 * 64;
   if (bytes > kRetainCap) {

@@ -10,12 +10,18 @@
 
 namespace nonlocal {
 
+// No call may ask for more scratch than this: past it the kernels fail with kOutOfMemory before
+// allocating (with Linux overcommit a huge allocation can "succeed" and the process be killed
+// later, when the pages are touched).
+constexpr size_t kMaxScratchBytes = size_t{1} << 30;
+
 enum class ArenaSlot : int { kAttention = 0, kBlock = 1, kPack = 2 };  // one per nesting level
 
-// 64-byte aligned scratch of at least `bytes`, valid until the Lease ends. nullptr data = no memory.
+// 64-byte aligned scratch of at least `bytes`, valid until the Lease ends. nullptr data = no
+// memory, or a request over `limit`.
 class ScratchLease {
  public:
-  ScratchLease(ArenaSlot slot, size_t bytes) noexcept;
+  ScratchLease(ArenaSlot slot, size_t bytes, size_t limit = kMaxScratchBytes) noexcept;
   ~ScratchLease();
   ScratchLease(const ScratchLease&) = delete;
   ScratchLease& operator=(const ScratchLease&) = delete;
