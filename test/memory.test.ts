@@ -48,3 +48,12 @@ test('the block never holds N×M either: C = 64, 128×128 positions (N×M would 
   expect(r.finite).toBe(true);
   expect(growthMB).toBeLessThan(40);
 });
+
+test('a workspace too large is a RangeError before anything is allocated (never an abort or the OOM killer)', () => {
+  // q/k width 2^24: the transposed query block alone would take Br · 2^24 · 4 bytes ≥ 1 GiB.
+  const { attention } = require(path.resolve(__dirname, '..', 'dist', 'lib', 'index.js')) as typeof import('../lib/index');
+  const d = 2 ** 24;
+  const q = { data: new Float32Array(d), shape: [1, d] };
+  const v = { data: new Float32Array(1), shape: [1, 1] };
+  expect(() => attention(q, q, v)).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/scratch would exceed its 1 GiB limit/) }));
+});
