@@ -122,7 +122,10 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   const ScratchLayout layout = LayoutScratch(p, plan);
   const int64_t blocks_per_stream = (p.queries + plan.query_block - 1) / plan.query_block;
   const int64_t tasks = p.batch * p.heads * blocks_per_stream;
-  const int team = static_cast<int>(tasks < threads ? tasks : threads);
+  int team = static_cast<int>(tasks < threads ? tasks : threads);
+  // Tiny problems run on the calling thread: starting an OpenMP team costs a few microseconds,
+  // more than a second core saves below about a million multiply-adds ([1, 64, 64]² is 2^19).
+  if (p.batch * p.heads * p.queries * p.keys * (p.key_width + p.value_width) <= (int64_t{1} << 20)) team = 1;
 
   const int64_t stride = RoundUp(layout.bytes, 64);
   if (stride > static_cast<int64_t>(kMaxScratchBytes) / team)
