@@ -32,9 +32,11 @@ export interface AttentionOptions {
   threads?: number;
   /** Preallocated output data of exactly the output's element count; must not share memory with any input. */
   out?: Float32Array;
+  /** attentionAsync only: abort the call (it rejects with an AbortError within one query block). */
+  signal?: AbortSignal;
 }
 
-export const ATTENTION_OPTION_NAMES = ['affinity', 'scale', 'heads', 'keyPaddingMask', 'concatWeights', 'threads', 'out'] as const;
+export const ATTENTION_OPTION_NAMES = ['affinity', 'scale', 'heads', 'keyPaddingMask', 'concatWeights', 'threads', 'out', 'signal'] as const;
 
 /** A fully checked call: every size, stride layout and option resolved. */
 export interface AttentionPlan {

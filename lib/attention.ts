@@ -3,6 +3,7 @@
  */
 import { resolveAttention, type AttentionOptions, type AttentionPlan } from './attention-args';
 import { binding, type NativeAttentionDescriptor } from './binding';
+import { requireSignal, withCancellation } from './cancel';
 import type { Affinity, Tensor } from './tensor';
 
 const AFFINITY_CODE: Record<Affinity, 0 | 1 | 2 | 3> = {
@@ -47,6 +48,7 @@ function descriptor(plan: AttentionPlan): NativeAttentionDescriptor {
  */
 export function attention(query: Tensor, key: Tensor, value: Tensor, options?: AttentionOptions): Tensor {
   const plan = resolveAttention(query, key, value, options);
+  if (options?.signal !== undefined) throw new TypeError('options.signal applies to attentionAsync only (a synchronous call cannot be interrupted)');
   const out = plan.out ?? new Float32Array(plan.outSize);
   binding().attention(plan.query.data, plan.key.data, plan.value.data, out, descriptor(plan));
   return { data: out, shape: plan.outShape };
@@ -62,11 +64,16 @@ export function attention(query: Tensor, key: Tensor, value: Tensor, options?: A
  * crash the process nor change the result. The copies cost one pass over the inputs (about 2% at
  * [1, 4096, 64]) and their memory for the length of the call.
  *
+ * `options.signal` (an AbortSignal) cancels the call: it rejects with an AbortError (code
+ * ABORT_ERR) within one query block, or at once if the signal is already aborted; `out` is
+ * then left untouched.
+ *
  * @returns a promise of the output tensor
- * @example const y = await attentionAsync(q, k, v, { affinity: 'dot_product' });
+ * @example const y = await attentionAsync(q, k, v, { affinity: 'dot_product', signal: AbortSignal.timeout(50) });
  */
 export async function attentionAsync(query: Tensor, key: Tensor, value: Tensor, options?: AttentionOptions): Promise<Tensor> {
   const plan = resolveAttention(query, key, value, options);
+  const signal = requireSignal(options?.signal);
   const own = new Float32Array(plan.outSize);
   const d = descriptor(plan);
   d.mask = plan.mask === null ? null : plan.mask.slice();
@@ -74,7 +81,7 @@ export async function attentionAsync(query: Tensor, key: Tensor, value: Tensor, 
   d.concatKey = plan.concatKey === null ? null : plan.concatKey.slice();
   const stack = new Error();
   try {
-    await binding().attentionAsync(plan.query.data.slice(), plan.key.data.slice(), plan.value.data.slice(), own, d);
+    await withCancellation(signal, (cancel) => binding().attentionAsync(plan.query.data.slice(), plan.key.data.slice(), plan.value.data.slice(), own, { ...d, cancel }));
   } catch (error) {
     throw withCallerStack(error, stack);
   }

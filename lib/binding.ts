@@ -20,6 +20,8 @@ export interface NativeAttentionDescriptor {
   concatQuery: Float32Array | null;
   concatKey: Float32Array | null;
   threads: number;
+  /** optional cancel flag: one Int32Array element, nonzero = stop */
+  cancel?: Int32Array | null;
 }
 
 /** The descriptor of the native block (see native/binding/block_args.h). */
@@ -45,6 +47,7 @@ export interface NativeBlockDescriptor {
   concatTheta: Float32Array | null;
   concatPhi: Float32Array | null;
   threads: number;
+  cancel?: Int32Array | null;
 }
 
 export interface NativeInfo {

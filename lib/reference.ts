@@ -14,6 +14,7 @@ import type { Tensor } from './tensor';
  */
 export function attention(query: Tensor, key: Tensor, value: Tensor, options?: AttentionOptions): Tensor {
   const p = resolveAttention(query, key, value, options);
+  if (options?.signal !== undefined) throw new TypeError('options.signal applies to attentionAsync only (a synchronous call cannot be interrupted)');
   const out = p.out ?? new Float32Array(p.outSize);
   const { heads: H, queries: N, keys: M, keyWidth: dk, valueWidth: dv } = p;
   // Element strides [batch, head, row] of the two layouts: [B, N, H·d] and [B, H, N, d].

@@ -17,9 +17,11 @@ export interface NonLocalBlockOptions {
   subSample?: boolean;
   /** Threads for this call; default the package-wide default. */
   threads?: number;
+  /** nonLocalBlockAsync only: abort the call (it rejects with an AbortError). */
+  signal?: AbortSignal;
 }
 
-const OPTION_NAMES = ['mode', 'useScale', 'subSample', 'threads'] as const;
+const OPTION_NAMES = ['mode', 'useScale', 'subSample', 'threads', 'signal'] as const;
 
 export interface BlockPlan {
   x: Tensor;

@@ -3,6 +3,7 @@
  */
 import { deliver, withCallerStack } from '../attention';
 import { binding, type NativeBlockDescriptor } from '../binding';
+import { requireSignal, withCancellation } from '../cancel';
 import type { Affinity, Tensor } from '../tensor';
 import { resolveBlock, type BlockPlan, type NonLocalBlockOptions } from './block-args';
 import { packWeights, type NonLocalWeights } from './weights';
@@ -45,6 +46,7 @@ function descriptor(plan: BlockPlan): NativeBlockDescriptor {
  */
 export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Tensor {
   const plan = resolveBlock(x, weights, options);
+  if (options?.signal !== undefined) throw new TypeError('options.signal applies to nonLocalBlockAsync only (a synchronous call cannot be interrupted)');
   const out = new Float32Array(plan.x.data.length);
   binding().nonLocalBlock(plan.x.data, out, descriptor(plan));
   return { data: out, shape: plan.x.shape.slice() };
@@ -58,10 +60,11 @@ export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: Non
  */
 export async function nonLocalBlockAsync(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Promise<Tensor> {
   const plan = resolveBlock(x, weights, options);
+  const signal = requireSignal(options?.signal);
   const out = new Float32Array(plan.x.data.length);
   const stack = new Error();
   try {
-    await binding().nonLocalBlockAsync(plan.x.data.slice(), out, descriptor(plan));
+    await withCancellation(signal, (cancel) => binding().nonLocalBlockAsync(plan.x.data.slice(), out, { ...descriptor(plan), cancel }));
   } catch (error) {
     throw withCallerStack(error, stack);
   }

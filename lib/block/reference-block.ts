@@ -48,6 +48,7 @@ function maxPool(x: Float64Array, channels: number, [t, h, w]: number[], [kt, kh
  */
 export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Tensor {
   const p = resolveBlock(x, weights, options);
+  if (options?.signal !== undefined) throw new TypeError('options.signal applies to nonLocalBlockAsync only (a synchronous call cannot be interrupted)');
   const w: NonLocalWeights = p.weights;
   const C = p.channels;
   const Ci = p.inter;

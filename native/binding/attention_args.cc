@@ -90,6 +90,7 @@ AttentionCall ParseAttentionCall(const Napi::CallbackInfo& info) {
     p.concat_query_weight = wq.data;
     p.concat_key_weight = wk.data;
   }
+  p.cancel_flag = OptionalCancelFlag(env, d, "cancel");
   return AttentionCall{p, static_cast<int>(threads)};
 }
 

@@ -93,6 +93,7 @@ BlockCall ParseBlockCall(const Napi::CallbackInfo& info) {
       throw Napi::RangeError::New(env, "out must not share memory with x or the weights");
   p.x = x.data;
   p.out = out.data;
+  p.cancel_flag = OptionalCancelFlag(env, d, "cancel");
   return BlockCall{p, static_cast<int>(threads)};
 }
 

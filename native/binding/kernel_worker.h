@@ -14,10 +14,17 @@
 
 namespace nonlocal_binding {
 
-// A kernel failure as a JS error: out-of-memory is a RangeError, anything else a TypeError.
+// A kernel failure as a JS error: out-of-memory is a RangeError, a cancelled call an Error named
+// AbortError (code ABORT_ERR, as Node's own), anything else a TypeError.
 inline Napi::Error KernelError(const Napi::Env& env, const nonlocal::KernelOutcome& outcome) {
   const std::string message = std::string("nonlocal-affinity kernel: ") + outcome.message;
   if (outcome.status == nonlocal::Status::kOutOfMemory) return Napi::RangeError::New(env, message);
+  if (outcome.status == nonlocal::Status::kCancelled) {
+    Napi::Error e = Napi::Error::New(env, "The operation was aborted");
+    e.Set("name", "AbortError");
+    e.Set("code", "ABORT_ERR");
+    return e;
+  }
   return Napi::TypeError::New(env, message);
 }
 

@@ -20,6 +20,15 @@ ByteView RequireUint8Array(const Napi::Env& env, const Napi::Value& value, const
   return ByteView{array.Data(), static_cast<int64_t>(array.ElementLength())};
 }
 
+const int32_t* OptionalCancelFlag(const Napi::Env& env, const Napi::Object& obj, const char* key) {
+  Napi::Value v = obj.Get(key);
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      v.As<Napi::Int32Array>().ElementLength() != 1)
+    throw Napi::TypeError::New(env, std::string("descriptor.") + key + " must be an Int32Array of length 1");
+  return v.As<Napi::Int32Array>().Data();
+}
+
 int64_t RequireInteger(const Napi::Env& env, const Napi::Object& obj, const char* key, int64_t min,
                        int64_t max, const char* what) {
   Napi::Value v = obj.Get(key);

@@ -26,6 +26,9 @@ struct ByteView {
 FloatView RequireFloat32Array(const Napi::Env& env, const Napi::Value& value, const char* name);
 ByteView RequireUint8Array(const Napi::Env& env, const Napi::Value& value, const char* name);
 
+// obj[key]: null/undefined → nullptr, else an Int32Array of length 1 (a cancel flag).
+const int32_t* OptionalCancelFlag(const Napi::Env& env, const Napi::Object& obj, const char* key);
+
 // obj[key] as an integer in [min, max]; TypeError / RangeError naming `what.key` otherwise.
 int64_t RequireInteger(const Napi::Env& env, const Napi::Object& obj, const char* key, int64_t min,
                        int64_t max, const char* what);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "cancel.h"
 #include "dispatch.h"
 #include "kernel_table.h"
 #include "scratch_arena.h"
@@ -135,9 +136,12 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   if (scratch == nullptr)
     return Fail(Status::kOutOfMemory, "cannot allocate the kernel's scratch memory");
 
+  // Tasks check the cancel flag as they start, so an abort takes effect within one task (one
+  // query block against every key: about 2 ms at N = M = 16384, d = 64 on one core).
   if (team == 1) {
     const Scratch s = CarveScratch(layout, scratch);
-    for (int64_t i = 0; i < tasks; ++i) table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
+    for (int64_t i = 0; i < tasks && !CancelRequested(p.cancel_flag); ++i)
+      table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
   } else {
 #ifdef _OPENMP
     // Nothing inside can throw: the kernels are plain arithmetic on preallocated memory.
@@ -146,13 +150,15 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
       const Scratch s = CarveScratch(layout, scratch + stride * omp_get_thread_num());
 #pragma omp for schedule(dynamic, 1)
       for (int64_t i = 0; i < tasks; ++i)
-        table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
+        if (!CancelRequested(p.cancel_flag)) table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
     }
 #else
     const Scratch s = CarveScratch(layout, scratch);
-    for (int64_t i = 0; i < tasks; ++i) table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
+    for (int64_t i = 0; i < tasks && !CancelRequested(p.cancel_flag); ++i)
+      table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
 #endif
   }
+  if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
   return KernelOutcome{Status::kOk, nullptr};
 }
 

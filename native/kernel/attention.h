@@ -27,6 +27,7 @@ enum class Status : int {
   kOk = 0,
   kInvalidArgument = 1,  // a caller bug the binding should have caught first
   kOutOfMemory = 2,      // scratch allocation failed
+  kCancelled = 3,        // the caller's cancel flag was raised; the output is incomplete
 };
 
 // Element strides of one operand, addressed as [batch][head][row][column]; columns are contiguous.
@@ -61,7 +62,12 @@ struct AttentionProblem {
   // Concatenation only: the 1×1 conv over [θ; φ] splits into w_q·q_i + w_k·k_j, each [dk].
   const float* concat_query_weight;
   const float* concat_key_weight;
+
+  // Optional cancel flag, read (atomically) before every task: nonzero = stop. The caller's
+  // thread writes it while the kernel runs (a JS Int32Array set by an AbortSignal).
+  const int32_t* cancel_flag;
 };
+
 
 struct KernelOutcome {
   Status status;

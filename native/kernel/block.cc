@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cancel.h"
 #include "dispatch.h"
 #include "kernel_table.h"
 #include "scratch_arena.h"
@@ -254,6 +255,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   const float** const row_ptrs = carve.Pointers(n_rows);
 
   for (int64_t b = 0; b < p.batch; ++b) {
+    if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
     const float* x = p.x + b * C * N;
     float* out = p.out + b * C * N;
 
@@ -328,9 +330,11 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     a.key_mask = nullptr;
     a.concat_query_weight = p.concat_theta;
     a.concat_key_weight = p.concat_phi;
+    a.cancel_flag = p.cancel_flag;
     const KernelOutcome attended = RunAttention(a, threads);
     if (attended.status != Status::kOk) return attended;
 
+    if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
     // 4. z = W_z y channels-first: z[c][n] = Σ_ci W_zᵀ[ci][c] · yᵀ[ci][n].
     Transpose(y, Ci, N, Ci, yt, n_stride);
     FillRowPointers(row_ptrs, yt, Ci, n_stride);

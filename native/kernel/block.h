@@ -40,6 +40,8 @@ struct BlockProblem {
   const float* out_b;   // b_z [C]
   const float* concat_theta;  // [Ci] concatenation only: the θ half of concat_project
   const float* concat_phi;    // [Ci]: the φ half
+
+  const int32_t* cancel_flag;  // optional: nonzero = stop (see AttentionProblem::cancel_flag)
 };
 
 // Widths of the two projection matrices (columns of wx and wp) for a problem's mode and order.
