@@ -67,31 +67,36 @@ export function rangeError(message: string): RangeError {
 /**
  * Checks that `value` is a `{ data: Float32Array, shape }` tensor whose shape is an array of
  * positive safe integers whose product equals `data.length`; returns it with a copied shape.
+ * An onnxruntime-node Tensor (`{ type: 'float32', data, dims }`) is accepted as it is: `dims`
+ * stands in for `shape`, and its data is used without a copy.
  */
 export function requireTensor(value: unknown, name: string): Tensor {
   if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || Array.isArray(value)) {
     throw typeError(name, 'a tensor { data: Float32Array, shape: number[] }', value);
   }
-  const { data, shape } = value as { data?: unknown; shape?: unknown };
+  const { data, shape: ownShape, dims, type } = value as { data?: unknown; shape?: unknown; dims?: unknown; type?: unknown };
+  if (type !== undefined && type !== 'float32') throw typeError(`${name}.type`, "'float32' (an onnxruntime Tensor of another type)", type);
+  const shape = ownShape === undefined && dims !== undefined ? dims : ownShape;
+  const shapeName = ownShape === undefined && dims !== undefined ? `${name}.dims` : `${name}.shape`;
   if (!isFloat32Array(data)) throw typeError(`${name}.data`, 'a Float32Array', data);
-  if (!Array.isArray(shape)) throw typeError(`${name}.shape`, 'an array of positive integers', shape);
+  if (!Array.isArray(shape)) throw typeError(shapeName, 'an array of positive integers', shape);
   let size = 1;
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
-    if (typeof d !== 'number') throw typeError(`${name}.shape[${i}]`, 'a positive integer', d);
+    if (typeof d !== 'number') throw typeError(`${shapeName}[${i}]`, 'a positive integer', d);
     if (!Number.isSafeInteger(d) || d < 1) {
-      throw rangeError(`${name}.shape[${i}] must be a positive integer, got ${String(d)} (shape ${formatShape(shape)})`);
+      throw rangeError(`${shapeName}[${i}] must be a positive integer, got ${String(d)} (shape ${formatShape(shape)})`);
     }
     size *= d;
     if (size > MAX_ELEMENTS) {
-      throw rangeError(`${name}.shape ${formatShape(shape)} has more than 2^32 − 1 elements`);
+      throw rangeError(`${shapeName} ${formatShape(shape)} has more than 2^32 − 1 elements`);
     }
   }
   if (isDetached(data) && size > 0) {
-    throw rangeError(`${name}.data is detached (its ArrayBuffer was transferred), but ${name}.shape ${formatShape(shape)} needs ${size} elements`);
+    throw rangeError(`${name}.data is detached (its ArrayBuffer was transferred), but ${shapeName} ${formatShape(shape)} needs ${size} elements`);
   }
   if (data.length !== size) {
-    throw rangeError(`${name}.data has ${data.length} elements but ${name}.shape ${formatShape(shape)} needs ${size}`);
+    throw rangeError(`${name}.data has ${data.length} elements but ${shapeName} ${formatShape(shape)} needs ${size}`);
   }
   return { data, shape: shape.slice() as number[] };
 }
