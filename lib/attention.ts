@@ -4,6 +4,7 @@
 import { resolveAttention, type AttentionOptions, type AttentionPlan } from './attention-args';
 import { binding, type NativeAttentionDescriptor } from './binding';
 import { requireSignal, withCancellation } from './cancel';
+import { schedule } from './scheduler';
 import type { Affinity, Tensor } from './tensor';
 
 const AFFINITY_CODE: Record<Affinity, 0 | 1 | 2 | 3> = {
@@ -81,7 +82,9 @@ export async function attentionAsync(query: Tensor, key: Tensor, value: Tensor, 
   d.concatKey = plan.concatKey === null ? null : plan.concatKey.slice();
   const stack = new Error();
   try {
-    await withCancellation(signal, (cancel) => binding().attentionAsync(plan.query.data.slice(), plan.key.data.slice(), plan.value.data.slice(), own, { ...d, cancel }));
+    // Copies are taken now, at the call, so later writes by the caller never reach the kernel.
+    const [q, k, v] = [plan.query.data.slice(), plan.key.data.slice(), plan.value.data.slice()];
+    await schedule(signal, () => withCancellation(signal, (cancel) => binding().attentionAsync(q, k, v, own, { ...d, cancel })));
   } catch (error) {
     throw withCallerStack(error, stack);
   }

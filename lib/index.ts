@@ -11,6 +11,7 @@ export { loadNonLocalWeights, weightsFromStateDict, WeightsError, type LoadNonLo
 export type { NonLocalWeights, Conv1x1, BatchNorm, Convention } from './block/weights';
 export { info, measureFmaPeak, type Info } from './info';
 export { setDefaultThreads, defaultThreads } from './threads';
+export { setMaxConcurrentCalls, schedulerStats } from './scheduler';
 export type { Affinity, Tensor } from './tensor';
 import * as reference from './reference';
 export { reference };

@@ -4,6 +4,7 @@
 import { deliver, withCallerStack } from '../attention';
 import { binding, type NativeBlockDescriptor } from '../binding';
 import { requireSignal, withCancellation } from '../cancel';
+import { schedule } from '../scheduler';
 import type { Affinity, Tensor } from '../tensor';
 import { resolveBlock, type BlockPlan, type NonLocalBlockOptions } from './block-args';
 import { packWeights, type NonLocalWeights } from './weights';
@@ -64,7 +65,9 @@ export async function nonLocalBlockAsync(x: Tensor, weights: NonLocalWeights, op
   const out = new Float32Array(plan.x.data.length);
   const stack = new Error();
   try {
-    await withCancellation(signal, (cancel) => binding().nonLocalBlockAsync(plan.x.data.slice(), out, { ...descriptor(plan), cancel }));
+    const input = plan.x.data.slice(); // taken at the call: later writes by the caller never reach the kernel
+    const d = descriptor(plan);
+    await schedule(signal, () => withCancellation(signal, (cancel) => binding().nonLocalBlockAsync(input, out, { ...d, cancel })));
   } catch (error) {
     throw withCallerStack(error, stack);
   }
