@@ -2,17 +2,10 @@
  * The fused operator on the native kernel: y = (1/C) Σ_j f(q_i, k_j) v_j, without ever holding N×M.
  */
 import { resolveAttention, type AttentionOptions, type AttentionPlan } from './attention-args';
-import { binding, type NativeAttentionDescriptor } from './binding';
+import { AFFINITY_CODES, binding, type NativeAttentionDescriptor } from './binding';
 import { requireSignal, withCancellation } from './cancel';
 import { schedule } from './scheduler';
-import type { Affinity, Tensor } from './tensor';
-
-const AFFINITY_CODE: Record<Affinity, 0 | 1 | 2 | 3> = {
-  embedded_gaussian: 0,
-  gaussian: 1,
-  dot_product: 2,
-  concatenation: 3,
-};
+import type { Tensor } from './tensor';
 
 function descriptor(plan: AttentionPlan): NativeAttentionDescriptor {
   return {
@@ -23,7 +16,7 @@ function descriptor(plan: AttentionPlan): NativeAttentionDescriptor {
     keys: plan.keys,
     keyWidth: plan.keyWidth,
     valueWidth: plan.valueWidth,
-    affinity: AFFINITY_CODE[plan.affinity],
+    affinity: AFFINITY_CODES[plan.affinity],
     scale: plan.scale,
     mask: plan.mask,
     concatQuery: plan.concatQuery,

@@ -5,48 +5,31 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The descriptor the TypeScript layer hands to the native operator (see native/binding/attention_args.h). */
-export interface NativeAttentionDescriptor {
-  layout: 0 | 1; // 0: [B, N, H·d] (rank 2/3), 1: [B, H, N, d]
-  batch: number;
-  heads: number;
-  queries: number;
-  keys: number;
-  keyWidth: number;
-  valueWidth: number;
-  affinity: 0 | 1 | 2 | 3;
-  scale: number;
-  mask: Uint8Array | null;
-  concatQuery: Float32Array | null;
-  concatKey: Float32Array | null;
-  threads: number;
+import type { AttentionPlan } from './attention-args';
+import type { BlockPlan } from './block/block-args';
+import type { PackedWeights } from './block/weights';
+import type { Affinity } from './tensor';
+
+/** The affinities' codes in the native descriptors (nonlocal::Affinity). */
+export type AffinityCode = 0 | 1 | 2 | 3;
+export const AFFINITY_CODES: Record<Affinity, AffinityCode> = { embedded_gaussian: 0, gaussian: 1, dot_product: 2, concatenation: 3 };
+
+/**
+ * The descriptor the TypeScript layer hands to the native operator (see
+ * native/binding/attention_args.h): the resolved plan's sizes and arrays, with the affinity coded.
+ */
+export interface NativeAttentionDescriptor
+  extends Pick<AttentionPlan, 'layout' | 'batch' | 'heads' | 'queries' | 'keys' | 'keyWidth' | 'valueWidth' | 'scale' | 'mask' | 'concatQuery' | 'concatKey' | 'threads'> {
+  affinity: AffinityCode;
   /** optional cancel flag: one Int32Array element, nonzero = stop */
   cancel?: Int32Array | null;
 }
 
-/** The descriptor of the native block (see native/binding/block_args.h). */
-export interface NativeBlockDescriptor {
-  batch: number;
-  channels: number;
-  inter: number;
-  t: number;
-  h: number;
-  w: number;
-  poolT: number;
-  poolH: number;
-  poolW: number;
-  poolBeforeConv: boolean;
-  affinity: 0 | 1 | 2 | 3;
-  scale: number;
-  wx: Float32Array;
-  bx: Float32Array;
-  wp: Float32Array | null;
-  bp: Float32Array | null;
-  outWt: Float32Array;
-  outB: Float32Array;
-  concatTheta: Float32Array | null;
-  concatPhi: Float32Array | null;
-  threads: number;
+/** The descriptor of the native block (see native/binding/block_args.h): the plan's sizes plus the packed weights. */
+export interface NativeBlockDescriptor
+  extends Pick<BlockPlan, 'batch' | 'channels' | 'inter' | 't' | 'h' | 'w' | 'poolT' | 'poolH' | 'poolW' | 'poolBeforeConv' | 'scale' | 'threads'>,
+    PackedWeights {
+  affinity: AffinityCode;
   cancel?: Int32Array | null;
 }
 

@@ -11,14 +11,7 @@ import { oracleAttention, randomFloats, relativeError, toHeadsLast, type OracleC
 const AFFINITIES: Affinity[] = ['embedded_gaussian', 'gaussian', 'dot_product', 'concatenation'];
 const TOLERANCE = 2e-5;
 
-interface Dims {
-  B: number;
-  H: number;
-  N: number;
-  M: number;
-  dk: number;
-  dv: number;
-}
+type Dims = Pick<OracleCase, 'B' | 'H' | 'N' | 'M' | 'dk' | 'dv'>;
 
 let seed = 1;
 function makeCase(d: Dims, affinity: Affinity, extra: Partial<OracleCase> = {}): OracleCase {

@@ -2,14 +2,12 @@
  * The whole non-local block on the native kernel: z = x + W_z · attention(θ(x), φ(x), g(x)).
  */
 import { deliver, withCallerStack } from '../attention';
-import { binding, type NativeBlockDescriptor } from '../binding';
+import { AFFINITY_CODES, binding, type NativeBlockDescriptor } from '../binding';
 import { requireSignal, withCancellation } from '../cancel';
 import { schedule } from '../scheduler';
-import type { Affinity, Tensor } from '../tensor';
+import type { Tensor } from '../tensor';
 import { resolveBlock, type BlockPlan, type NonLocalBlockOptions } from './block-args';
 import { packWeights, type NonLocalWeights } from './weights';
-
-const AFFINITY_CODE: Record<Affinity, 0 | 1 | 2 | 3> = { embedded_gaussian: 0, gaussian: 1, dot_product: 2, concatenation: 3 };
 
 function descriptor(plan: BlockPlan): NativeBlockDescriptor {
   const packed = packWeights(plan.weights, plan.mode, plan.poolBeforeConv);
@@ -24,7 +22,7 @@ function descriptor(plan: BlockPlan): NativeBlockDescriptor {
     poolH: plan.poolH,
     poolW: plan.poolW,
     poolBeforeConv: plan.poolBeforeConv,
-    affinity: AFFINITY_CODE[plan.mode],
+    affinity: AFFINITY_CODES[plan.mode],
     scale: plan.scale,
     ...packed,
     threads: plan.threads,
