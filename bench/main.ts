@@ -1,140 +1,145 @@
 /**
- * `npm run bench`: the operator benchmark. Every contender × shape runs in its own child process;
- * outputs are cross-checked before any time is reported; the table gives median ms, GFLOP/s
- * (FLOPs = 2·B·N·M·(dk+dv), i.e. 4·B·N·M·d) and the speed-up over the naive JS loop.
+ * `npm run bench`: the native operator and block against the peers a Node user would pick instead —
+ * ONNX Runtime (two attention graphs, an mmcv NonLocal2d graph), TensorFlow.js (wasm and cpu
+ * backends, operator only) and plain JavaScript. Every
+ * contender × shape runs in its own child process (contender.ts); each one's output is checked
+ * against the native result before it is timed; the table gives median ms, GFLOP/s, % of the
+ * measured FMA peak, the contender's peak RSS, ORT ÷ ours and the speed-up over JS.
  *
- *   npm run bench                 markdown table on stdout
- *   npm run bench -- --json       one JSON document
- *   npm run bench -- --quick      the two smallest shapes only (a smoke run)
+ *   npm run bench                      markdown table on stdout, progress on stderr
+ *   npm run bench -- --json            one JSON document
+ *   npm run bench -- --quick           the two smallest operator shapes only (a smoke run)
+ *   npm run bench -- --ort-variants    also the MatMul graph fed a pre-transposed key
+ *
+ * onnxruntime-node, protobufjs and @tensorflow/tfjs-* are devDependencies: where they are not
+ * installed (the published package's `nonlocal-affinity bench`), their rows say so and the rest runs.
  */
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { info, measureFmaPeak } from '../lib/info';
-import type { ContenderName, ContenderResult, ContenderSpec } from './contender';
-import { BLOCK_SHAPES, blockFlops, flops, OPERATOR_SHAPES, type BlockShape, type OperatorShape } from './shapes';
+import { plan, type Case, type Entry } from './plan';
+import { machineLine, markdown, type Machine, type Row } from './report';
+import type { BlockShape, OperatorShape } from './shapes';
+import { EXIT_DISAGREES, type ContenderResult, type ContenderSpec } from './spec';
 
-/** Skip a JS contender whose single call would take longer than this at ~1.3 GFLOP/s. */
-const JS_SECONDS_LIMIT = 35;
-const JS_GFLOPS_ESTIMATE = 1.3;
+/**
+ * Skip a JS-speed contender (plain JS, tfjs) whose single call would take longer than this at its
+ * estimated GFLOP/s: they are here for scale, and must not dominate the run (~10 min in all).
+ */
+const JS_SECONDS_LIMIT = 12;
 
-interface Row {
-  shape: string;
-  contender: string;
-  threads: number;
-  medianMs: number | null;
-  gflops: number | null;
-  /** GFLOP/s as a share of the measured FMA peak for this row's thread count */
-  percentOfPeak: number | null;
-  speedupOverNaive: number | null;
-  samples: number;
-  note?: string;
-}
-
-function runContender(contender: ContenderName, threads: number, shape: OperatorShape | BlockShape, estimatedSeconds: number): ContenderResult {
-  const slow = contender !== 'native';
-  const verySlow = slow && estimatedSeconds > 5; // multi-second JS calls: no warm-up, two samples
-  const what = 'Ci' in shape ? { block: shape } : { shape };
-  const spec: ContenderSpec = { contender, threads, ...what, timeMs: slow ? 1000 : 2000, minSamples: verySlow ? 2 : slow ? 3 : 7, warmup: verySlow ? 0 : 1 };
-  const script = path.join(__dirname, 'contender.js');
-  const stdout = execFileSync(process.execPath, [script, JSON.stringify(spec)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as ContenderResult;
-}
-
-function agrees(a: number[], b: number[]): boolean {
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]));
-    err = Math.max(err, Math.abs(a[i] - b[i]));
+/** The installed version of a devDependency, or null (the published package has none of them). */
+function installed(name: string, ...alsoNeeded: string[]): string | null {
+  try {
+    for (const other of alsoNeeded) require.resolve(other);
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return null;
   }
-  return a.length === b.length && err <= 1e-4 * Math.max(scale, 1e-30);
+}
+
+function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined): ContenderResult | { failed: string } {
+  const slow = entry.gflopsEstimate !== undefined;
+  const verySlow = slow && c.gflop / entry.gflopsEstimate! > 5; // multi-second calls: no warm-up, two samples
+  const spec: ContenderSpec = {
+    contender: entry.contender,
+    threads: entry.threads,
+    ...(c.block ? { block: c.shape as BlockShape } : { shape: c.shape as OperatorShape }),
+    timeMs: slow ? 1000 : 2000,
+    minSamples: verySlow ? 2 : slow ? 3 : 7,
+    warmup: verySlow ? 0 : 1,
+    expectProbe,
+  };
+  const script = path.join(__dirname, 'contender.js');
+  try {
+    // The spec goes through stdin: a probe of 3 × 1024 numbers is too long for one argv string.
+    const stdout = execFileSync(process.execPath, [script], { input: JSON.stringify(spec), encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+    return JSON.parse(stdout.trim().split('\n').pop()!) as ContenderResult;
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === EXIT_DISAGREES || entry.family === 'native') throw new Error(`${entry.label} on ${c.shape.id} failed (exit ${status}); see its stderr above`);
+    // A peer that crashes (or runs out of memory) gets a row that says so; the run goes on.
+    return { failed: `failed (exit ${status ?? (error as { signal?: string }).signal})` };
+  }
 }
 
 function main(): void {
   const args = new Set(process.argv.slice(2));
   const json = args.has('--json');
-  const shapes = args.has('--quick') ? OPERATOR_SHAPES.slice(0, 2) : OPERATOR_SHAPES;
   const cores = os.availableParallelism();
-  const machine = {
+  const ortVersion = installed('onnxruntime-node', 'protobufjs');
+  const tfjsVersion = installed('@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm');
+  const machine: Machine = {
     date: new Date().toISOString().slice(0, 10),
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores,
     node: process.version,
     isa: info().isa,
     openmp: info().openmp,
+    onnxruntime: ortVersion,
+    tfjs: tfjsVersion,
   };
   const log = (s: string): void => {
     if (!json) process.stderr.write(`${s}\n`);
   };
   // The FMA peak, measured by the addon with all threads busy and with one (for the 1-thread rows).
   const peak = { all: measureFmaPeak({ threads: cores, seconds: 0.5 }), one: measureFmaPeak({ threads: 1, seconds: 0.5 }) };
-  log(`# ${machine.date} · ${machine.cpu} · ${cores} cores · Node ${machine.node} · kernel ${machine.isa}${machine.openmp ? ' + OpenMP' : ''}`);
+  log(`# ${machineLine(machine)}`);
 
   const rows: Row[] = [];
-  const cases: { shape: OperatorShape | BlockShape; gflop: number; contenders: [ContenderName, number, string][] }[] = [
-    ...shapes.map((shape) => ({
-      shape,
-      gflop: flops(shape) / 1e9,
-      contenders: [
-        ['native', cores, `native, ${cores} threads`],
-        ['native', 1, 'native, 1 thread'],
-        ['reference', 1, 'reference.attention (JS)'],
-        ['naive', 1, 'naive JS loop'],
-      ] as [ContenderName, number, string][],
-    })),
-    ...(args.has('--quick') ? [] : BLOCK_SHAPES).map((shape) => ({
-      shape,
-      gflop: blockFlops(shape) / 1e9,
-      contenders: [
-        ['native', cores, `nonLocalBlock, ${cores} threads`],
-        ['native', 1, 'nonLocalBlock, 1 thread'],
-        ['reference', 1, 'reference.nonLocalBlock (JS)'],
-      ] as [ContenderName, number, string][],
-    })),
-  ];
-  for (const { shape, gflop, contenders } of cases) {
-    const jsFits = gflop / JS_GFLOPS_ESTIMATE <= JS_SECONDS_LIMIT;
-    const results: (ContenderResult | null)[] = [];
-    for (const [name, threads, label] of contenders) {
-      if (name !== 'native' && !jsFits) {
-        results.push(null);
-        rows.push({ shape: shape.id, contender: label, threads, medianMs: null, gflops: null, percentOfPeak: null, speedupOverNaive: null, samples: 0, note: `skipped: ~${Math.round(gflop / JS_GFLOPS_ESTIMATE)} s per call` });
+  for (const c of plan({ cores, quick: args.has('--quick'), ortVariants: args.has('--ort-variants') })) {
+    const caseRows: Row[] = [];
+    let reference: ContenderResult | undefined;
+    let jsBaseline: ContenderResult | undefined;
+    for (const entry of c.entries) {
+      const row: Row = { shape: c.shape.id, contender: entry.label, kind: entry.contender, family: entry.family, threads: entry.threads, engine: null, medianMs: null, gflops: null, percentOfPeak: null, maxRssMb: null, ortOverOurs: null, speedupOverJs: null, samples: 0 };
+      caseRows.push(row);
+      const estimatedSeconds = entry.gflopsEstimate === undefined ? 0 : c.gflop / entry.gflopsEstimate;
+      if (estimatedSeconds > JS_SECONDS_LIMIT) {
+        row.note = `skipped (~${Math.round(estimatedSeconds)} s per call)`;
         continue;
       }
-      log(`${shape.id}: ${label} …`);
-      const r = runContender(name, threads, shape, gflop / JS_GFLOPS_ESTIMATE);
-      if (results[0] && !agrees(r.probe, results[0].probe)) throw new Error(`${label} disagrees with native on ${shape.id}: outputs differ by more than 1e-4 relative`);
-      results.push(r);
-      const gflops = gflop / (r.medianMs / 1e3);
-      rows.push({ shape: shape.id, contender: label, threads, medianMs: r.medianMs, gflops, percentOfPeak: (100 * gflops) / (threads === 1 ? peak.one : peak.all), speedupOverNaive: null, samples: r.samples });
+      if ((entry.family === 'ort' && ortVersion === null) || (entry.family === 'tfjs' && tfjsVersion === null)) {
+        row.note = `not installed (devDependency ${entry.family === 'ort' ? 'onnxruntime-node' : '@tensorflow/tfjs-*'})`;
+        continue;
+      }
+      log(`${c.shape.id}: ${entry.label} …`);
+      const r = runContender(entry, c, reference?.probe);
+      if ('failed' in r) {
+        row.note = r.failed;
+        continue;
+      }
+      reference ??= r;
+      if (entry.family === 'js') jsBaseline = r; // the last JS contender: naive loop / reference block
+      row.engine = r.engine;
+      row.medianMs = r.medianMs;
+      row.gflops = c.gflop / (r.medianMs / 1e3);
+      row.percentOfPeak = (100 * row.gflops) / (entry.threads === 1 ? peak.one : peak.all);
+      row.maxRssMb = r.maxRssMb;
+      row.samples = r.samples;
     }
-    // The JS baseline: the naive loop for the operator, reference.nonLocalBlock for the block.
-    const baseline = results[results.length - 1];
-    for (const row of rows.slice(-contenders.length)) {
-      if (baseline && row.medianMs !== null) row.speedupOverNaive = baseline.medianMs / row.medianMs;
+    for (const row of caseRows) {
+      if (row.medianMs === null) continue;
+      if (jsBaseline) row.speedupOverJs = jsBaseline.medianMs / row.medianMs;
+      if (row.family !== 'native') continue;
+      // The pre-transposed-key variant is left out: its input was prepared outside the timing.
+      const ort = caseRows.filter((o) => o.family === 'ort' && o.kind !== 'ort-matmul-kt' && o.threads === row.threads && o.medianMs !== null);
+      if (ort.length > 0) row.ortOverOurs = Math.min(...ort.map((o) => o.medianMs!)) / row.medianMs;
     }
+    rows.push(...caseRows);
   }
 
   if (json) {
-    process.stdout.write(`${JSON.stringify({ machine, fmaPeakGflops: peak, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows }, null, 2)}\n`);
+    const doc = { machine, fmaPeakGflops: peak, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return;
   }
-  const fmt = (x: number | null, digits: number): string => (x === null ? '—' : x.toFixed(digits));
-  const lines = [
-    `${machine.date} · ${machine.cpu} · ${cores} cores · Node ${machine.node} · kernel ${machine.isa}${machine.openmp ? ' + OpenMP' : ''}`,
-    `Measured FP32 FMA peak: ${peak.all.toFixed(0)} GFLOP/s on ${cores} threads, ${peak.one.toFixed(0)} on 1 (measureFmaPeak()).`,
-    'FLOPs: attention 4·B·N·M·d; block 2·N·C·3Ci (θ|φ|g) + 4·N·M·Ci (attention) + 2·N·Ci·C (W_z). × JS: speed-up over the naive JS loop (operator) or reference.nonLocalBlock (block).',
-    '',
-    '| shape | contender | median ms | GFLOP/s | % of peak | × JS |',
-    '|---|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.shape} | ${r.contender} | ${r.note ?? fmt(r.medianMs, r.medianMs !== null && r.medianMs < 1 ? 3 : 1)} | ${fmt(r.gflops, 1)} | ${r.percentOfPeak === null ? '—' : `${r.percentOfPeak.toFixed(0)}%`} | ${r.speedupOverNaive === null ? '—' : `${r.speedupOverNaive.toFixed(1)}×`} |`),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  const one = (id: string, label: string): Row | undefined => rows.find((r) => r.shape === id && r.contender.startsWith(label));
-  const all4096 = one('[1,4096,64]²', 'native, ' + cores);
-  const one4096 = one('[1,4096,64]²', 'native, 1 thread');
+  process.stdout.write(`${markdown(machine, peak, rows)}\n`);
+  const find = (id: string, label: string): Row | undefined => rows.find((r) => r.shape === id && r.contender === label);
+  const all4096 = find('[1,4096,64]²', `native, ${cores} threads`);
+  const one4096 = find('[1,4096,64]²', 'native, 1 thread');
   if (all4096?.medianMs && one4096?.medianMs) log(`\n${cores} threads vs 1 thread at [1,4096,64]²: ${(one4096.medianMs / all4096.medianMs).toFixed(2)}×`);
 }
 

@@ -1,0 +1,19 @@
+/** The addon: lib.attention and lib.nonLocalBlock, with a preallocated output for the operator. */
+import * as lib from '../../lib/index';
+import { blockInput, blockWeights } from '../block-weights';
+import { attentionInputs } from '../inputs';
+import { blockProbe, operatorProbe } from '../probe';
+import type { BlockShape, OperatorShape } from '../shapes';
+import type { Prepared } from './types';
+
+export function nativeAttention(s: OperatorShape, threads: number): Prepared {
+  const { q, k, v, scale } = attentionInputs(s);
+  const out = new Float32Array(s.B * s.N * s.dv);
+  return { run: () => lib.attention(q, k, v, { scale, threads, out }).data, probe: (y) => operatorProbe(s, y), engine: lib.info().isa };
+}
+
+export function nativeBlock(s: BlockShape, threads: number): Prepared {
+  const weights = blockWeights(s);
+  const x = blockInput(s);
+  return { run: () => lib.nonLocalBlock(x, weights, { threads }).data, probe: (z) => blockProbe(s, x.data, z), engine: lib.info().isa };
+}

@@ -1,0 +1,62 @@
+/** The benchmark's output: one row per contender × shape, as a markdown table or one JSON document. */
+import type { Family } from './plan';
+import type { ContenderName } from './spec';
+
+export interface Row {
+  shape: string;
+  /** the row's label */
+  contender: string;
+  /** which contender (spec.ts) */
+  kind: ContenderName;
+  family: Family;
+  threads: number;
+  /** the addon's ISA, 'js', or 'onnxruntime 1.x' */
+  engine: string | null;
+  medianMs: number | null;
+  gflops: number | null;
+  /** GFLOP/s as a share of the measured FMA peak for this row's thread count */
+  percentOfPeak: number | null;
+  /** peak RSS of the contender's process, MB */
+  maxRssMb: number | null;
+  /** native rows: the faster ORT graph's median (same thread count) ÷ ours; > 1 means we are faster */
+  ortOverOurs: number | null;
+  /** speed-up over the naive JS loop (operator) or reference.nonLocalBlock (block) */
+  speedupOverJs: number | null;
+  samples: number;
+  note?: string;
+}
+
+export interface Machine {
+  date: string;
+  cpu: string;
+  cores: number;
+  node: string;
+  isa: string;
+  openmp: boolean;
+  onnxruntime: string | null;
+  tfjs: string | null;
+}
+
+export function machineLine(m: Machine): string {
+  return `${m.date} · ${m.cpu} · ${m.cores} cores · Node ${m.node} · kernel ${m.isa}${m.openmp ? ' + OpenMP' : ''} · ${m.onnxruntime ? `onnxruntime-node ${m.onnxruntime} (CPU EP)` : 'onnxruntime-node not installed'}${m.tfjs ? ` · tfjs ${m.tfjs}` : ''}`;
+}
+
+const fmt = (x: number | null, digits: number): string => (x === null ? '—' : x.toFixed(digits));
+const ms = (x: number): string => x.toFixed(x < 1 ? 3 : 1);
+
+export function markdown(m: Machine, peak: { all: number; one: number }, rows: Row[]): string {
+  return [
+    machineLine(m),
+    `Measured FP32 FMA peak: ${peak.all.toFixed(0)} GFLOP/s on ${m.cores} threads, ${peak.one.toFixed(0)} on 1 (measureFmaPeak()).`,
+    'FLOPs: attention 4·B·N·M·d; block 2·N·C·3Ci (θ|φ|g) + 4·N·M·Ci (attention) + 2·N·Ci·C (W_z).',
+    'ORT ÷ ours: the faster ORT graph (operator) or the ORT block graph, same thread count, ÷ the native median (> 1: native is faster).',
+    '× JS: speed-up over the naive JS loop (operator) or reference.nonLocalBlock (block). Peak RSS: the whole contender process.',
+    '',
+    '| shape | contender | median ms | GFLOP/s | % of peak | peak RSS MB | ORT ÷ ours | × JS |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.shape} | ${r.contender} | ${r.note ?? (r.medianMs === null ? '—' : ms(r.medianMs))} | ${fmt(r.gflops, 1)} | ${r.percentOfPeak === null ? '—' : `${r.percentOfPeak.toFixed(0)}%`} | ${fmt(r.maxRssMb, 0)} | ${r.ortOverOurs === null ? '—' : `${r.ortOverOurs.toFixed(2)}×`} | ${r.speedupOverJs === null ? '—' : `${r.speedupOverJs.toFixed(1)}×`} |`,
+    ),
+  ].join('\n');
+}
