@@ -1,0 +1,305 @@
+/**
+ * examples/inference-server/server.js end to end: a child process on 127.0.0.1 (port 0), a burst
+ * of concurrent POST /block requests checked bit for bit against nonLocalBlock in this process,
+ * /healthz latency while the burst runs, and the JSON errors (413/400/404/405/415).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { encodeNpy, loadNonLocalWeights, nonLocalBlock, parseNpy, writeSafetensors, type NonLocalWeights, type Tensor } from '../../lib/index';
+
+jest.setTimeout(120_000);
+
+const SERVER = path.join(__dirname, '..', '..', 'examples', 'inference-server', 'server.js');
+const HOST = '127.0.0.1';
+const C = 64;
+const CI = 32;
+const SHAPE = [1, C, 32, 32];
+const MAX_BYTES = 1 << 20; // 1 MiB: a [1,64,32,32] body is 256 KiB
+const REQUESTS = 40;
+const CONCURRENCY = 8;
+const HEALTHZ_BOUND_MS = 100;
+
+let dir = '';
+let child: ChildProcess | null = null;
+let port = 0;
+let weights: NonLocalWeights;
+let stderrText = '';
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const healthAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** Deterministic xorshift floats in [-a, a]. */
+function randomFloats(n: number, seed: number, a: number): Float32Array {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    out[i] = (s / 4294967296 - 0.5) * 2 * a;
+  }
+  return out;
+}
+
+interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+
+function request(method: string, urlPath: string, headers: http.OutgoingHttpHeaders, body?: Uint8Array, useAgent: http.Agent | false = agent): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: HOST, port, method, path: urlPath, headers, agent: useAgent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  });
+}
+
+function rawBody(x: Tensor): Uint8Array {
+  return new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength);
+}
+
+function jsonError(r: Reply): { code: string; message: string } {
+  expect(r.headers['content-type']).toBe('application/json');
+  const parsed = JSON.parse(r.body.toString('utf8')) as { error: { code: string; message: string } };
+  expect(typeof parsed.error.code).toBe('string');
+  expect(typeof parsed.error.message).toBe('string');
+  expect(parsed.error.message.length).toBeGreaterThan(0);
+  return parsed.error;
+}
+
+/**
+ * A body over the limit: either a Content-Length over it with no body bytes sent (the server must
+ * answer 413 from the header alone), or chunked with one byte over it (counted while streaming).
+ * Waits for the 413 without ending the request, then drops the connection.
+ */
+function oversized(chunked: boolean): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/octet-stream', 'X-Shape': '1,64,64,64' };
+    if (!chunked) headers['Content-Length'] = String(4 * 64 ** 3 * 4); // 4 MiB declared
+    let settled = false;
+    const req = http.request({ host: HOST, port, method: 'POST', path: '/block', headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        settled = true;
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        req.destroy();
+      });
+    });
+    req.on('error', (e) => { if (!settled) reject(e); });
+    if (!chunked) {
+      req.flushHeaders(); // headers only: the 413 comes from Content-Length alone
+    } else {
+      // Exactly one byte over the limit, then wait (nothing left in flight when the server closes).
+      for (let sent = 0; sent < MAX_BYTES; sent += 128 * 1024) req.write(Buffer.alloc(128 * 1024, 1));
+      req.write(Buffer.alloc(1, 1));
+    }
+    setTimeout(() => { if (!settled) { reject(new Error('no 413 within 10 s')); req.destroy(); } }, 10_000).unref();
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nl-server-'));
+  const file = path.join(dir, 'w.safetensors');
+  const conv = (o: number, i: number, seed: number): Record<string, Tensor> => ({
+    weight: { data: randomFloats(o * i, seed, 0.1), shape: [o, i, 1, 1] },
+    bias: { data: randomFloats(o, seed + 1, 0.1), shape: [o] },
+  });
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, o, i, seed] of [['g', CI, C, 10], ['theta', CI, C, 20], ['phi', CI, C, 30], ['conv_out', C, CI, 40]] as const) {
+    const c = conv(o, i, seed);
+    tensors[`${name}.conv.weight`] = c.weight;
+    tensors[`${name}.conv.bias`] = c.bias;
+  }
+  writeSafetensors(file, tensors);
+  weights = await loadNonLocalWeights(file);
+
+  child = spawn(process.execPath, [SERVER, '--weights', file, '--host', HOST, '--port', '0', '--max-bytes', String(MAX_BYTES)], {
+    env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.on('data', (c: Buffer) => { stderrText += c.toString(); });
+  port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderrText}`)), 20_000);
+    child!.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      const line = JSON.parse(out.slice(0, nl)) as { listening: { host: string; port: number } };
+      clearTimeout(timer);
+      expect(line.listening.host).toBe(HOST);
+      resolve(line.listening.port);
+    });
+    child!.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}: ${stderrText}`)); });
+  });
+});
+
+afterAll(() => {
+  agent.destroy();
+  healthAgent.destroy();
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = null;
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a concurrent burst: every answer equals nonLocalBlock bit for bit; /healthz stays fast', async () => {
+  // Inputs, bodies and expected outputs all before the burst: nothing heavy on this event loop while timing.
+  const inputs: Tensor[] = [];
+  const expected: Float32Array[] = [];
+  const bodies: { headers: http.OutgoingHttpHeaders; body: Uint8Array }[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const x: Tensor = { data: randomFloats(C * 32 * 32, 1000 + i, 1), shape: SHAPE };
+    inputs.push(x);
+    expected.push(nonLocalBlock(x, weights).data);
+    bodies.push(i % 2 === 0
+      ? { headers: { 'Content-Type': 'application/octet-stream', 'X-Shape': SHAPE.join(',') }, body: rawBody(x) }
+      : { headers: { 'Content-Type': 'application/x-npy' }, body: encodeNpy(x) });
+  }
+  // Baseline: /healthz with nothing running (the same 5 ms polling), for comparison with the burst.
+  const idle: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    await request('GET', '/healthz', {}, undefined, healthAgent);
+    idle.push(performance.now() - t);
+    await new Promise((res) => setTimeout(res, 5));
+  }
+  idle.sort((a, b) => a - b);
+
+  const latencies: number[] = new Array<number>(REQUESTS);
+  const replies: Reply[] = new Array<Reply>(REQUESTS);
+  let next = 0;
+  let burstDone = false;
+  const health: number[] = [];
+  let healthFailures = 0;
+  const poll = (async () => {
+    while (!burstDone) {
+      const t0 = performance.now();
+      const r = await request('GET', '/healthz', {}, undefined, healthAgent);
+      health.push(performance.now() - t0);
+      const h = JSON.parse(r.body.toString()) as { ok: boolean; running: number; queued: number };
+      if (r.status !== 200 || h.ok !== true || typeof h.running !== 'number' || typeof h.queued !== 'number') healthFailures++;
+      await new Promise((res) => setTimeout(res, 5));
+    }
+  })();
+  const worker = async (): Promise<void> => {
+    while (next < REQUESTS) {
+      const i = next++;
+      const t0 = performance.now();
+      replies[i] = await request('POST', '/block', bodies[i].headers, bodies[i].body);
+      latencies[i] = performance.now() - t0;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const wall = performance.now() - t0;
+  burstDone = true;
+  await poll;
+
+  for (let i = 0; i < REQUESTS; i++) {
+    const r = replies[i];
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/x-npy');
+    expect(Number(r.headers['x-elapsed-ms'])).toBeGreaterThanOrEqual(0);
+    const z = parseNpy(new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.byteLength));
+    expect(z.shape).toEqual(SHAPE);
+    // Bit for bit: compare the raw bytes.
+    expect(Buffer.from(z.data.buffer, z.data.byteOffset, z.data.byteLength)
+      .equals(Buffer.from(expected[i].buffer, expected[i].byteOffset, expected[i].byteLength))).toBe(true);
+  }
+  expect(healthFailures).toBe(0);
+  expect(health.length).toBeGreaterThan(0);
+
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const worstHealth = Math.max(...health);
+  process.stderr.write(
+    `server: requests=${REQUESTS} concurrency=${CONCURRENCY} shape=[${SHAPE.join(',')}] throughput=${(REQUESTS / (wall / 1000)).toFixed(1)} req/s ` +
+    `p50=${percentile(sorted, 50).toFixed(1)} ms p99=${percentile(sorted, 99).toFixed(1)} ms ` +
+    `healthz polls=${health.length} worst=${worstHealth.toFixed(1)} ms p50=${percentile([...health].sort((a, b) => a - b), 50).toFixed(1)} ms ` +
+    `(idle: p50=${percentile(idle, 50).toFixed(1)} ms worst=${idle[idle.length - 1].toFixed(1)} ms)\n`);
+  expect(worstHealth).toBeLessThan(HEALTHZ_BOUND_MS);
+});
+
+test('errors are JSON (413, 400, 404, 405, 415) and the server keeps serving', async () => {
+  for (const chunked of [false, true]) {
+    const r = await oversized(chunked);
+    expect(r.status).toBe(413);
+    expect(jsonError(r).code).toBe('E_TOO_LARGE');
+  }
+
+  const x: Tensor = { data: randomFloats(C * 32 * 32, 7, 1), shape: SHAPE };
+  const raw = { 'Content-Type': 'application/octet-stream' };
+  const bad = async (headers: http.OutgoingHttpHeaders, body: Uint8Array, status: number, code: string | RegExp): Promise<void> => {
+    const r = await request('POST', '/block', headers, body);
+    expect(r.status).toBe(status);
+    const e = jsonError(r);
+    if (typeof code === 'string') expect(e.code).toBe(code); else expect(e.code).toMatch(code);
+  };
+  await bad(raw, rawBody(x), 400, 'E_BAD_SHAPE'); // no X-Shape
+  await bad({ ...raw, 'X-Shape': '1,64,x,32' }, rawBody(x), 400, 'E_BAD_SHAPE');
+  await bad({ ...raw, 'X-Shape': '1,64,0,32' }, rawBody(x), 400, 'E_BAD_SHAPE');
+  await bad({ ...raw, 'X-Shape': '1,64,32,31' }, rawBody(x), 400, 'E_LENGTH_MISMATCH');
+  await bad({ ...raw, 'X-Shape': SHAPE.join(',') }, rawBody(x).subarray(0, 1000), 400, 'E_LENGTH_MISMATCH');
+  const npy = encodeNpy(x);
+  const corrupt = Uint8Array.from(npy);
+  corrupt[0] = 0x00; // bad magic
+  await bad({ 'Content-Type': 'application/x-npy' }, corrupt, 400, 'NPY_BAD_MAGIC');
+  await bad({ 'Content-Type': 'application/x-npy' }, npy.subarray(0, npy.length - 8), 400, /^NPY_/); // truncated
+  // Wrong channel count: the block's RangeError, as raw and as .npy.
+  const wrongC: Tensor = { data: randomFloats(32 * 16 * 16, 8, 1), shape: [1, 32, 16, 16] };
+  await bad({ ...raw, 'X-Shape': wrongC.shape.join(',') }, rawBody(wrongC), 400, /.+/);
+  await bad({ 'Content-Type': 'application/x-npy' }, encodeNpy(wrongC), 400, /.+/);
+  const wc = await request('POST', '/block', { 'Content-Type': 'application/x-npy' }, encodeNpy(wrongC));
+  expect(jsonError(wc).message).toMatch(/64|channel/i);
+  await bad({ 'Content-Type': 'text/plain' }, rawBody(x), 415, 'E_UNSUPPORTED_MEDIA_TYPE');
+
+  const notFound = await request('GET', '/nope', {});
+  expect(notFound.status).toBe(404);
+  expect(jsonError(notFound).code).toBe('E_NOT_FOUND');
+  const wrongMethod = await request('GET', '/block', {});
+  expect(wrongMethod.status).toBe(405);
+  expect(jsonError(wrongMethod).code).toBe('E_METHOD_NOT_ALLOWED');
+  const wrongMethod2 = await request('POST', '/healthz', {}, new Uint8Array(0));
+  expect(wrongMethod2.status).toBe(405);
+
+  // Still serving, with the right answer.
+  const ok = await request('POST', '/block', { ...raw, 'X-Shape': SHAPE.join(',') }, rawBody(x));
+  expect(ok.status).toBe(200);
+  const z = parseNpy(new Uint8Array(ok.body.buffer, ok.body.byteOffset, ok.body.byteLength));
+  const want = nonLocalBlock(x, weights).data;
+  expect(Buffer.from(z.data.buffer, z.data.byteOffset, z.data.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength))).toBe(true);
+  expect(child!.exitCode).toBeNull();
+});
+
+test('a client that disconnects mid-computation does not take the server down', async () => {
+  // A larger input, dropped right after it is sent; the block is aborted and the server answers the next call.
+  const big: Tensor = { data: randomFloats(C * 64 * 64, 9, 1), shape: [1, C, 64, 64] };
+  await new Promise<void>((resolve) => {
+    const req = http.request({ host: HOST, port, method: 'POST', path: '/block', agent: false,
+      headers: { 'Content-Type': 'application/octet-stream', 'X-Shape': big.shape.join(',') } });
+    req.on('error', () => resolve());
+    req.end(Buffer.from(rawBody(big)), () => setTimeout(() => { req.destroy(); resolve(); }, 20));
+  });
+  const h = await request('GET', '/healthz', {}, undefined, healthAgent);
+  expect(h.status).toBe(200);
+  const x: Tensor = { data: randomFloats(C * 32 * 32, 10, 1), shape: SHAPE };
+  const ok = await request('POST', '/block', { 'Content-Type': 'application/x-npy' }, encodeNpy(x));
+  expect(ok.status).toBe(200);
+  // Once the aborted call is gone, nothing is left running or queued.
+  let stats = { running: -1, queued: -1 };
+  for (let i = 0; i < 100; i++) {
+    stats = JSON.parse((await request('GET', '/healthz', {}, undefined, healthAgent)).body.toString()) as typeof stats;
+    if (stats.running === 0 && stats.queued === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(stats).toMatchObject({ running: 0, queued: 0 });
+  expect(child!.exitCode).toBeNull();
+});
