@@ -228,14 +228,23 @@ function modeOf(hasTheta: boolean, hasConcat: boolean): Affinity {
   return hasConcat ? 'concatenation' : hasTheta ? 'embedded_gaussian' : 'gaussian';
 }
 
+/**
+ * θ, φ and g as mmcv and AlexHex7 name them: `<name>.<inner>weight`, or `<name>.0.<inner>weight`
+ * for g and φ when sub-sampling wrapped them in Sequential(conv, pool); no θ → a gaussian block.
+ */
+function readProjections(r: KeyReader, inner: string) {
+  const sub = r.has(`g.0.${inner}weight`);
+  const key = (name: string, pooled: boolean) => `${name}.${pooled && sub ? '0.' : ''}${inner}`;
+  const g = r.conv(`${key('g', true)}weight`, `${key('g', true)}bias`);
+  const hasTheta = r.has(`${key('theta', false)}weight`);
+  const theta = hasTheta ? r.conv(`${key('theta', false)}weight`, `${key('theta', false)}bias`) : null;
+  const phi = hasTheta ? r.conv(`${key('phi', true)}weight`, `${key('phi', true)}bias`) : null;
+  return { sub, g, theta, phi, hasTheta };
+}
+
 /** mmcv NonLocal1d/2d/3d: g.conv.*, theta.conv.*, phi.conv.*, conv_out.conv.* (+ conv_out.bn.*), concat_project.conv.weight; sub_sample → g.0.conv.*, phi.0.conv.*. */
 function readMmcv(r: KeyReader, eps: number): Built {
-  const sub = r.has('g.0.conv.weight');
-  const g = r.conv(sub ? 'g.0.conv.weight' : 'g.conv.weight', sub ? 'g.0.conv.bias' : 'g.conv.bias');
-  const hasTheta = r.has('theta.conv.weight');
-  const theta = hasTheta ? r.conv('theta.conv.weight', 'theta.conv.bias') : null;
-  const phiKey = sub ? 'phi.0.conv.' : 'phi.conv.';
-  const phi = hasTheta ? r.conv(`${phiKey}weight`, `${phiKey}bias`) : null;
+  const { sub, g, theta, phi, hasTheta } = readProjections(r, 'conv.');
   const out = r.conv('conv_out.conv.weight', 'conv_out.conv.bias');
   const otherNorm = r.present().find((k) => /^conv_out\.(gn|ln|in)\./.test(k));
   if (otherNorm !== undefined) r.fail(`'${r.prefix + otherNorm}': only BatchNorm (conv_out.bn.*) is supported after conv_out`);
@@ -248,12 +257,7 @@ function readMmcv(r: KeyReader, eps: number): Built {
 
 /** AlexHex7 NONLocalBlock{1,2,3}D: g.*, theta.*, phi.*, W.0.* + W.1.* (BatchNorm) or W.*, concat_project.0.weight. */
 function readAlexHex7(r: KeyReader, eps: number): Built {
-  const sub = r.has('g.0.weight');
-  const g = r.conv(sub ? 'g.0.weight' : 'g.weight', sub ? 'g.0.bias' : 'g.bias');
-  const hasTheta = r.has('theta.weight');
-  const theta = hasTheta ? r.conv('theta.weight', 'theta.bias') : null;
-  const phiKey = sub ? 'phi.0.' : 'phi.';
-  const phi = hasTheta ? r.conv(`${phiKey}weight`, `${phiKey}bias`) : null;
+  const { sub, g, theta, phi, hasTheta } = readProjections(r, '');
   const withBn = r.has('W.0.weight');
   const out = withBn ? r.conv('W.0.weight', 'W.0.bias') : r.conv('W.weight', 'W.bias');
   const bn = withBn ? r.batchNorm(['W.1.weight', 'W.1.bias', 'W.1.running_mean', 'W.1.running_var'], out.out, eps) : null;

@@ -24,6 +24,10 @@ export interface BatchNorm {
   readonly eps: number;
 }
 
+/**
+ * A block's weights. Treated as immutable: the packed form the kernel uses is cached per weights
+ * object, so after changing any of its arrays in place pass a new object (`{ ...weights }`).
+ */
 export interface NonLocalWeights {
   readonly convention: Convention;
   /** C */
