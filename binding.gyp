@@ -31,6 +31,7 @@
         "native/binding/tensor_args.cc",
         "native/kernel/attention.cc",
         "native/kernel/block.cc",
+        "native/kernel/gemm.cc",
         "native/kernel/dispatch.cc",
         "native/kernel/peak.cc",
         "native/kernel/scratch_arena.cc",

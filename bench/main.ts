@@ -10,6 +10,8 @@
  *   npm run bench -- --json            one JSON document
  *   npm run bench -- --quick           the two smallest operator shapes only (a smoke run)
  *   npm run bench -- --ort-variants    also the MatMul graph fed a pre-transposed key
+ *   npm run bench -- --only block      only the shapes whose id contains the text (repeatable)
+ *   npm run bench -- --no-js           leave out the JavaScript and TF.js contenders
  *
  * onnxruntime-node, protobufjs and @tensorflow/tfjs-* are devDependencies: where they are not
  * installed (the published package's `nonlocal-affinity bench`), their rows say so and the rest runs.
@@ -66,7 +68,9 @@ function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined):
 }
 
 function main(): void {
-  const args = new Set(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const args = new Set(argv);
+  const only = argv.flatMap((a, i) => (a === '--only' && i + 1 < argv.length ? [argv[i + 1]] : []));
   const json = args.has('--json');
   const cores = os.availableParallelism();
   const ortVersion = installed('onnxruntime-node', 'protobufjs');
@@ -89,7 +93,10 @@ function main(): void {
   log(`# ${machineLine(machine)}`);
 
   const rows: Row[] = [];
-  for (const c of plan({ cores, quick: args.has('--quick'), ortVariants: args.has('--ort-variants') })) {
+  const cases = plan({ cores, quick: args.has('--quick'), ortVariants: args.has('--ort-variants') })
+    .filter((c) => only.length === 0 || only.some((o) => c.shape.id.includes(o)))
+    .map((c) => (args.has('--no-js') ? { ...c, entries: c.entries.filter((e) => e.family === 'native' || e.family === 'ort') } : c));
+  for (const c of cases) {
     const caseRows: Row[] = [];
     let reference: ContenderResult | undefined;
     let jsBaseline: ContenderResult | undefined;

@@ -80,8 +80,10 @@ describe.each(SUPPORTED_ISAS)('attention on the %s kernel', (isa) => {
     }
   });
 
-  test.each(AFFINITIES)('%s: keyPaddingMask drops keys, per batch', (affinity) => {
-    const dims = { B: 3, H: 2, N: 21, M: 300, dk: 12, dv: 19 };
+  test.each(AFFINITIES.flatMap((a) => [[a, 19], [a, 150]] as const))('%s: keyPaddingMask drops keys, per batch (dv = %d)', (affinity, dv) => {
+    // dv = 150 spans several microkernel column tiles, so the kernel packs each key block's live
+    // value rows into column panels: the compaction of masked rows must carry through that copy.
+    const dims = { B: 3, H: 2, N: 21, M: 300, dk: 12, dv };
     const mask = new Uint8Array(dims.B * dims.M);
     for (let j = 0; j < mask.length; j++) mask[j] = (j * 7919) % 5 === 0 ? 0 : 1;
     for (let j = 0; j < 150; j++) mask[dims.M + j] = 0; // batch 1: a whole key block masked

@@ -38,17 +38,21 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   while (plan.query_block > tile &&
          streams * ((p.queries + plan.query_block - 1) / plan.query_block) < 2 * int64_t{threads})
     plan.query_block -= tile;
-  plan.key_block = p.value_width <= 128 ? 128 : 64;
+  // About 128 keys (64 for wide values, so a column tile of the V block stays in L1), rounded
+  // down to whole Sᵀ tiles: a 64-key block on 12-key tiles would compute 8 padding rows (12 %).
+  const int64_t target = p.value_width <= 128 ? 128 : 64;
+  plan.key_block = target / table.score_keys * table.score_keys;
   plan.value_stride = RoundUp(p.value_width, kAlignFloats);
   return plan;
 }
 
 struct ScratchLayout {
-  int64_t query_t, scores_t, acc, per_query, key_dot, pointers;  // element counts
+  int64_t query_t, scores_t, acc, per_query, key_dot, pointers, value_pack;  // element counts
   int64_t bytes;                                                  // one thread, aligned parts
 };
 
-ScratchLayout LayoutScratch(const AttentionProblem& p, const BlockPlan& plan) {
+ScratchLayout LayoutScratch(const AttentionProblem& p, const BlockPlan& plan,
+                            const KernelTable& table) {
   const int64_t br = plan.query_block;
   const int64_t bc = plan.key_block + kMaxScoreKeys;
   ScratchLayout l{};
@@ -58,7 +62,11 @@ ScratchLayout LayoutScratch(const AttentionProblem& p, const BlockPlan& plan) {
   l.per_query = RoundUp(br, kAlignFloats);
   l.key_dot = RoundUp(bc, kAlignFloats);
   l.pointers = RoundUp(bc, 8);
-  l.bytes = 4 * (l.query_t + l.scores_t + l.acc + 4 * l.per_query + l.key_dot) +
+  // Column panels of the value block, only when dv spans more than one microkernel tile.
+  l.value_pack = p.value_width > table.panel_columns
+                     ? plan.key_block * RoundUp(p.value_width, table.panel_columns)
+                     : 0;
+  l.bytes = 4 * (l.query_t + l.scores_t + l.acc + 4 * l.per_query + l.key_dot + l.value_pack) +
             2 * l.pointers * static_cast<int64_t>(sizeof(const float*));
   return l;
 }
@@ -82,6 +90,8 @@ Scratch CarveScratch(const ScratchLayout& l, unsigned char* base) {
   f += l.per_query;
   s.key_dot = f;
   f += l.key_dot;
+  s.value_pack = l.value_pack > 0 ? f : nullptr;
+  f += l.value_pack;
   const float** ptrs = reinterpret_cast<const float**>(f);
   s.key_rows = ptrs;
   s.value_rows = ptrs + l.pointers;
@@ -120,7 +130,7 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
 
   const KernelTable* table = ActiveKernelTable();
   const BlockPlan plan = PlanBlocks(p, *table, threads);
-  const ScratchLayout layout = LayoutScratch(p, plan);
+  const ScratchLayout layout = LayoutScratch(p, plan, *table);
   const int64_t blocks_per_stream = (p.queries + plan.query_block - 1) / plan.query_block;
   const int64_t tasks = p.batch * p.heads * blocks_per_stream;
   int team = static_cast<int>(tasks < threads ? tasks : threads);

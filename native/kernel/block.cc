@@ -8,7 +8,7 @@
 //   proj [N][Kx']       x·W_x + b_x: θ | φ | g columns, positions-major (what attention reads)
 //   kv   [M][2Ci']      pooled φ | g (sub-sampling) — or columns of proj when not sub-sampled
 //   y    [N][Ci]        attention output
-//   yt   [Ci][N']       y transposed, so that W_z y lands channels-first
+//   yt   [Ci][N]        y transposed, as column panels (gemm.h), so that W_z y lands channels-first
 //   z    [C][N']        W_z y, then out = z + b_z + x
 // (' = padded to 16 floats so every row starts on a cache line for the microkernel.)
 #include "block.h"
@@ -20,19 +20,15 @@
 
 #include "cancel.h"
 #include "dispatch.h"
+#include "gemm.h"
 #include "kernel_table.h"
+#include "parallel.h"
 #include "scratch_arena.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace nonlocal {
 namespace {
 
 constexpr int64_t kPad = 16;
-constexpr int64_t kRowChunk = 96;     // GEMM rows per task: a multiple of every table's tile height
-constexpr int64_t kDepthChunk = 128;  // GEMM depth per pass: a 64-column B panel (32 KB) stays in L1
 
 int64_t RoundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -62,55 +58,6 @@ class Carver {
   int64_t used_;
 };
 
-// acc[r][c] = bias[c] (or 0) + Σ_j a[j·a_stride + r] · b[j·ldb + c], for r < rows, c < cols;
-// parallel over chunks of rows, each streaming the depth in L2-sized passes. The A panel of each
-// (row chunk, depth chunk) is packed contiguous first: read in place, its rows would sit a_stride
-// apart — 4 KB for a 32×32 feature map — and every broadcast would land in the same few L1 sets.
-KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
-                   const float* const* b_rows, int64_t depth, int64_t cols,
-                   const float* column_bias, float* acc, int64_t acc_stride, int threads) {
-  const int64_t chunks = (rows + kRowChunk - 1) / kRowChunk;
-  const int team = static_cast<int>(chunks < threads ? chunks : threads);
-  const ScratchLease packs(ArenaSlot::kPack,
-                           static_cast<size_t>(team > 0 ? team : 1) * kRowChunk * kDepthChunk * 4);
-  if (packs.data() == nullptr)
-    return Fail(Status::kOutOfMemory, "cannot allocate the block's packing buffers");
-  auto run_chunk = [&](int64_t chunk, float* pack) {
-    const int64_t r0 = chunk * kRowChunk;
-    const int64_t r_end = r0 + kRowChunk < rows ? r0 + kRowChunk : rows;
-    const int64_t width = r_end - r0;
-    // Every row starts as the bias row (padding columns 0): fill the first, copy it down.
-    float* first = acc + r0 * acc_stride;
-    for (int64_t c = 0; c < acc_stride; ++c)
-      first[c] = column_bias != nullptr && c < cols ? column_bias[c] : 0.0f;
-    for (int64_t r = r0 + 1; r < r_end; ++r)
-      std::memcpy(acc + r * acc_stride, first, static_cast<size_t>(acc_stride) * sizeof(float));
-    for (int64_t j0 = 0; j0 < depth; j0 += kDepthChunk) {
-      const int64_t kc = depth - j0 < kDepthChunk ? depth - j0 : kDepthChunk;
-      for (int64_t j = 0; j < kc; ++j)
-        std::memcpy(pack + j * width, a + (j0 + j) * a_stride + r0, static_cast<size_t>(width) * sizeof(float));
-      table.outer_accumulate(pack, width, width, b_rows + j0, kc, cols, acc + r0 * acc_stride,
-                             acc_stride);
-    }
-  };
-  float* const pack_base = reinterpret_cast<float*>(packs.data());
-  if (team <= 1) {
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack_base);
-    return KernelOutcome{Status::kOk, nullptr};
-  }
-#ifdef _OPENMP
-#pragma omp parallel num_threads(team)
-  {
-    float* pack = pack_base + static_cast<int64_t>(omp_get_thread_num()) * kRowChunk * kDepthChunk;
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack);
-  }
-#else
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack_base);
-#endif
-  return KernelOutcome{Status::kOk, nullptr};
-}
-
 // PyTorch max_pool semantics: a NaN anywhere in the window wins.
 inline float MaxKeepNaN(float m, float v) { return (v > m || v != v) ? v : m; }
 
@@ -119,35 +66,40 @@ struct Grid {
 };
 
 // Positions-major pooling: dst[(t',h',w')][k] = max over the window of src[(t,h,w)][k], k < width.
+// Threads split the output rows (t', h').
 void PoolRows(const float* src, int64_t src_stride, Grid in, Grid kernel, int64_t width, float* dst,
-              int64_t dst_stride) {
+              int64_t dst_stride, int threads) {
   const Grid out{in.t / kernel.t, in.h / kernel.h, in.w / kernel.w};
-  for (int64_t ot = 0; ot < out.t; ++ot)
-    for (int64_t oh = 0; oh < out.h; ++oh)
-      for (int64_t ow = 0; ow < out.w; ++ow) {
-        float* d = dst + ((ot * out.h + oh) * out.w + ow) * dst_stride;
-        // The window's first position initialises the row, the others fold in (vectorisable loops).
-        for (int64_t a = 0; a < kernel.t; ++a)
-          for (int64_t b = 0; b < kernel.h; ++b)
-            for (int64_t c = 0; c < kernel.w; ++c) {
-              const int64_t pos = ((ot * kernel.t + a) * in.h + oh * kernel.h + b) * in.w +
-                                  ow * kernel.w + c;
-              const float* s = src + pos * src_stride;
-              if (a == 0 && b == 0 && c == 0) {
-                for (int64_t k = 0; k < width; ++k) d[k] = s[k];
-              } else {
-                for (int64_t k = 0; k < width; ++k) d[k] = MaxKeepNaN(d[k], s[k]);
-              }
+  ParallelFor(threads, out.t * out.h, [&](int64_t row) {
+    const int64_t ot = row / out.h;
+    const int64_t oh = row % out.h;
+    for (int64_t ow = 0; ow < out.w; ++ow) {
+      float* d = dst + ((ot * out.h + oh) * out.w + ow) * dst_stride;
+      // The window's first position initialises the row, the others fold in (vectorisable loops).
+      for (int64_t a = 0; a < kernel.t; ++a)
+        for (int64_t b = 0; b < kernel.h; ++b)
+          for (int64_t c = 0; c < kernel.w; ++c) {
+            const int64_t pos = ((ot * kernel.t + a) * in.h + oh * kernel.h + b) * in.w +
+                                ow * kernel.w + c;
+            const float* s = src + pos * src_stride;
+            if (a == 0 && b == 0 && c == 0) {
+              for (int64_t k = 0; k < width; ++k) d[k] = s[k];
+            } else {
+              for (int64_t k = 0; k < width; ++k) d[k] = MaxKeepNaN(d[k], s[k]);
             }
-      }
+          }
+    }
+  });
 }
 
 // Channels-first pooling: dst[ch][(t',h',w')] = max over the window of src[ch][(t,h,w)].
-void PoolChannels(const float* src, int64_t channels, Grid in, Grid kernel, float* dst) {
+// Threads split the channels.
+void PoolChannels(const float* src, int64_t channels, Grid in, Grid kernel, float* dst,
+                  int threads) {
   const Grid out{in.t / kernel.t, in.h / kernel.h, in.w / kernel.w};
   const int64_t n = in.t * in.h * in.w;
   const int64_t m = out.t * out.h * out.w;
-  for (int64_t ch = 0; ch < channels; ++ch) {
+  ParallelFor(threads, channels, [&](int64_t ch) {
     const float* s = src + ch * n;
     float* d = dst + ch * m;
     for (int64_t ot = 0; ot < out.t; ++ot)
@@ -161,22 +113,35 @@ void PoolChannels(const float* src, int64_t channels, Grid in, Grid kernel, floa
                                           ow * kernel.w + c]);
           d[(ot * out.h + oh) * out.w + ow] = best;
         }
-  }
+  });
 }
 
-// dst[c][r] = src[r][c] for r < rows, c < cols (cache-blocked).
+// dst[c][r] = src[r][c] for r < rows, c < cols (cache-blocked, threads split the rows).
 void Transpose(const float* src, int64_t src_stride, int64_t rows, int64_t cols, float* dst,
-               int64_t dst_stride) {
+               int64_t dst_stride, int threads) {
   constexpr int64_t kTile = 32;
-  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+  ParallelFor(threads, (rows + kTile - 1) / kTile, [&](int64_t block) {
+    const int64_t r0 = block * kTile;
     for (int64_t c0 = 0; c0 < cols; c0 += kTile)
       for (int64_t c = c0; c < c0 + kTile && c < cols; ++c)
         for (int64_t r = r0; r < r0 + kTile && r < rows; ++r)
           dst[c * dst_stride + r] = src[r * src_stride + c];
+  });
 }
 
-void FillRowPointers(const float** rows, const float* base, int64_t count, int64_t stride) {
-  for (int64_t i = 0; i < count; ++i) rows[i] = base + i * stride;
+// y [N][Ci] transposed straight into column panels of yᵀ (Ci × N, panel width P): the B operand of
+// z = W_z y, so the output projection needs no separate packing pass.
+void TransposeToPanels(const float* y, int64_t n, int64_t ci, int64_t p, float* panels,
+                       int threads) {
+  ParallelFor(threads, (n + p - 1) / p, [&](int64_t panel) {
+    const int64_t n0 = panel * p;
+    const int64_t width = n - n0 < p ? n - n0 : p;
+    float* dst = panels + panel * ci * p;
+    for (int64_t k = 0; k < width; ++k) {
+      const float* row = y + (n0 + k) * ci;
+      for (int64_t c = 0; c < ci; ++c) dst[c * p + k] = row[c];
+    }
+  });
 }
 
 }  // namespace
@@ -231,9 +196,13 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   const int64_t n_xt = gaussian ? N * C : 0;
   const int64_t n_xpt = gaussian && sub ? M * C : 0;
   const int64_t n_rows = depth_max;
+  const int64_t n_wx_panels = kx > 0 ? ColumnPanelFloats(table, C, kx) : 0;
+  const int64_t n_wp_panels = kp > 0 ? ColumnPanelFloats(table, C, kp) : 0;
+  const int64_t n_yt_panels = ColumnPanelFloats(table, Ci, N);
   const int64_t bytes = Carver::Size(4 * n_proj) + Carver::Size(4 * n_kv) + Carver::Size(4 * n_xp) +
                         Carver::Size(4 * n_kvp) + Carver::Size(4 * n_xt) + Carver::Size(4 * n_xpt) +
-                        Carver::Size(4 * N * Ci) + Carver::Size(4 * Ci * n_stride) +
+                        Carver::Size(4 * N * Ci) + Carver::Size(4 * n_yt_panels) +
+                        Carver::Size(4 * n_wx_panels) + Carver::Size(4 * n_wp_panels) +
                         Carver::Size(4 * C * n_stride) +
                         Carver::Size(static_cast<int64_t>(sizeof(const float*)) * n_rows);
   // The scratch is a few times one batch item of x; refuse anything beyond 8× that (and 1 GiB).
@@ -250,9 +219,15 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   float* const xt = carve.Floats(n_xt);
   float* const xpt = carve.Floats(n_xpt);
   float* const y = carve.Floats(N * Ci);
-  float* const yt = carve.Floats(Ci * n_stride);
+  float* const yt = carve.Floats(n_yt_panels);
+  float* const wx_panels = carve.Floats(n_wx_panels);
+  float* const wp_panels = carve.Floats(n_wp_panels);
   float* const z = carve.Floats(C * n_stride);
   const float** const row_ptrs = carve.Pointers(n_rows);
+
+  // The weights as column panels, once per call (batch items share them).
+  if (kx > 0) PackColumnPanels(table, p.wx, kx, C, kx, wx_panels, threads);
+  if (kp > 0) PackColumnPanels(table, p.wp, kp, C, kp, wp_panels, threads);
 
   for (int64_t b = 0; b < p.batch; ++b) {
     if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
@@ -261,11 +236,11 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
 
     // 1. Projections of x (θ, and φ|g unless Caffe2 order) in one pass over x.
     if (kx > 0) {
-      FillRowPointers(row_ptrs, p.wx, C, kx);
-      const KernelOutcome g = Gemm(table, x, N, N, row_ptrs, C, kx, p.bx, proj, kx_stride, threads);
+      const KernelOutcome g =
+          Gemm(table, x, N, N, wx_panels, C, kx, p.bx, proj, kx_stride, row_ptrs, threads);
       if (g.status != Status::kOk) return g;
     }
-    if (p.pool_before_conv || (gaussian && sub)) PoolChannels(x, C, in, kernel, xp);
+    if (p.pool_before_conv || (gaussian && sub)) PoolChannels(x, C, in, kernel, xp, threads);
 
     // 2. Keys and values: pooled after the conv, computed from pooled x, or straight from proj.
     const float* theta = nullptr;
@@ -276,15 +251,14 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     int64_t values_stride = 0;
     const int64_t phi_g_offset = gaussian ? 0 : Ci;  // where φ|g start among proj's columns
     if (p.pool_before_conv) {
-      FillRowPointers(row_ptrs, p.wp, C, kp);
-      const KernelOutcome g = Gemm(table, xp, M, M, row_ptrs, C, kp, p.bp, kvp, kp_stride, threads);
+      const KernelOutcome g =
+          Gemm(table, xp, M, M, wp_panels, C, kp, p.bp, kvp, kp_stride, row_ptrs, threads);
       if (g.status != Status::kOk) return g;
       keys = kvp;
       values = kvp + (gaussian ? 0 : Ci);
       keys_stride = values_stride = kp_stride;
     } else if (sub) {
-      PoolRows(proj + phi_g_offset, kx_stride, in, kernel, kv_width, kv,
-               kv_stride);
+      PoolRows(proj + phi_g_offset, kx_stride, in, kernel, kv_width, kv, kv_stride, threads);
       keys = kv;
       values = kv + (gaussian ? 0 : Ci);
       keys_stride = values_stride = kv_stride;
@@ -294,11 +268,11 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
       keys_stride = values_stride = kx_stride;
     }
     if (gaussian) {  // θ = x and φ = pool(x), positions-major
-      Transpose(x, N, C, N, xt, C);
+      Transpose(x, N, C, N, xt, C, threads);
       theta = xt;
       theta_stride = C;
       if (sub) {
-        Transpose(xp, M, C, M, xpt, C);
+        Transpose(xp, M, C, M, xpt, C, threads);
         keys = xpt;
       } else {
         keys = xt;
@@ -336,17 +310,17 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
 
     if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
     // 4. z = W_z y channels-first: z[c][n] = Σ_ci W_zᵀ[ci][c] · yᵀ[ci][n].
-    Transpose(y, Ci, N, Ci, yt, n_stride);
-    FillRowPointers(row_ptrs, yt, Ci, n_stride);
-    const KernelOutcome projected = Gemm(table, p.out_wt, C, C, row_ptrs, Ci, N, nullptr, z, n_stride, threads);
+    TransposeToPanels(y, N, Ci, table.panel_columns, yt, threads);
+    const KernelOutcome projected =
+        Gemm(table, p.out_wt, C, C, yt, Ci, N, nullptr, z, n_stride, row_ptrs, threads);
     if (projected.status != Status::kOk) return projected;
 
     // 5. out = x + z + b_z (the residual; x is read, never written).
-    for (int64_t c = 0; c < C; ++c) {
+    ParallelFor(threads, C, [&](int64_t c) {
       const float bias = p.out_b[c];
       const float* zc = z + c * n_stride;
       for (int64_t n = 0; n < N; ++n) out[c * N + n] = x[c * N + n] + (zc[n] + bias);
-    }
+    });
   }
   return KernelOutcome{Status::kOk, nullptr};
 }

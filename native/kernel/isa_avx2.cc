@@ -75,7 +75,8 @@ struct Simd {
 }  // namespace
 
 const KernelTable* Avx2KernelTable() {
-  static const KernelTable table{"avx2", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
+  static const KernelTable table{"avx2", Simd::W, Simd::kScoreVecs * Simd::W,
+                                    Simd::kScoreKeys, Simd::kValueVecs * Simd::W, &RunTask,
                                     &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }

@@ -72,7 +72,8 @@ struct Simd {
 }  // namespace
 
 const KernelTable* Avx512KernelTable() {
-  static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
+  static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W,
+                                    Simd::kScoreKeys, Simd::kValueVecs * Simd::W, &RunTask,
                                     &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }

@@ -98,7 +98,8 @@ struct Simd {
 }  // namespace
 
 const KernelTable* ScalarKernelTable() {
-  static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W, &RunTask,
+  static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W,
+                                    Simd::kScoreKeys, Simd::kValueVecs * Simd::W, &RunTask,
                                     &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }

@@ -31,7 +31,15 @@ struct Scratch {
   float* key_dot;    // Bc        : concatenation's w_k·k_j
   const float** key_rows;    // Bc + pad : rows of the live (unmasked) keys of the block
   const float** value_rows;  // Bc + pad : the matching value rows
+  float* value_pack;         // Bc × dv'' : the block's live value rows as column panels (below)
 };
+
+// Column panels: a matrix of `rows` rows and `cols` columns stored as ⌈cols / P⌉ panels of
+// P = KernelTable::panel_columns columns, panel k holding columns [kP, kP + P) of every row
+// contiguously: element (r, c) at (c / P)·panel_stride + r·P + c % P. One microkernel column tile
+// then reads a contiguous run of memory. Read in place, rows a power-of-two-ish stride apart
+// (2 KB for d = 512, 6 KB for the block's θ|φ|g) all map to a handful of L1 sets and evict each
+// other long before the tile is reused.
 
 // One unit of parallel work: rows [first_query, first_query + rows) of (batch, head).
 struct Task {
@@ -45,14 +53,18 @@ struct KernelTable {
   const char* name;     // "scalar" | "avx2" | "avx512"
   int vector_width;     // floats per vector register
   int query_tile;       // queries per Sᵀ microkernel tile; Br must be a multiple of it
+  int score_keys;       // keys per Sᵀ microkernel tile; Bc is a multiple of it (no padded rows)
+  int panel_columns;    // P: columns per P·V microkernel tile, and the width of column panels
   void (*run_task)(const AttentionProblem& problem, const BlockPlan& plan, const Task& task,
                    const Scratch& scratch);
   // The outer-product GEMM step shared by P·V and the block's 1×1 convolutions:
-  //   acc[r][0..cols) += Σ_{j<depth} a[j·a_stride + r] · b_rows[j][0..cols),  r < rows
+  //   acc[r][0..cols) += Σ_{j<depth} a[j·a_stride + r] · B[j][0..cols),  r < rows
+  // where B is column panels (panel_stride > 0: B[j][c] = b_rows[j][(c / P)·panel_stride + c % P])
+  // or plain rows (panel_stride = 0: B[j][c] = b_rows[j][c]).
   // acc is 64-byte aligned with a row stride that is a multiple of 16 floats.
   void (*outer_accumulate)(const float* a, int64_t a_stride, int64_t rows,
-                           const float* const* b_rows, int64_t depth, int64_t cols, float* acc,
-                           int64_t acc_stride);
+                           const float* const* b_rows, int64_t panel_stride, int64_t depth,
+                           int64_t cols, float* acc, int64_t acc_stride);
   // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
   // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
   double (*fma_loop)(int64_t iterations, float seed, float* sink);

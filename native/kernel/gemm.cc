@@ -1,0 +1,99 @@
+// Blocking (after Goto & van de Geijn, "Anatomy of high-performance matrix multiplication"):
+//   - rows are cut into chunks, one task each; the chunk count is a multiple of the team size and
+//     the chunks are equal to within one 12-row tile, so two threads finish together;
+//   - the depth is streamed in passes of kDepthChunk: the chunk's A panel for the pass is packed
+//     contiguous (kDepthChunk × rows, about 48 KB, in L2) and one column tile's B slice
+//     (kDepthChunk × P floats, 32 KB for P = 64) stays in L1 while every row tile of the chunk
+//     streams past it (the microkernel loops column tiles outside, row tiles inside);
+//   - B comes pre-packed as column panels, so that slice is contiguous: read in place, its rows
+//     would sit one matrix row apart (6 KB for θ|φ|g of a C = 1024 block) and share a few L1 sets.
+#include "gemm.h"
+
+#include <cstring>
+
+#include "parallel.h"
+#include "scratch_arena.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace nonlocal {
+namespace {
+
+constexpr int64_t kRowTile = 12;       // a multiple of every table's P·V tile height (4 and 6)
+constexpr int64_t kTilesPerChunk = 8;  // about 96 rows per task
+constexpr int64_t kDepthChunk = 128;
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+void PackColumnPanels(const KernelTable& table, const float* b, int64_t b_stride, int64_t depth,
+                      int64_t cols, float* panels, int threads) noexcept {
+  const int64_t p = table.panel_columns;
+  const int64_t count = CeilDiv(cols, p);
+  ParallelFor(threads, count, [&](int64_t panel) {
+    const int64_t c0 = panel * p;
+    const int64_t width = cols - c0 < p ? cols - c0 : p;
+    float* dst = panels + panel * depth * p;
+    for (int64_t j = 0; j < depth; ++j)
+      std::memcpy(dst + j * p, b + j * b_stride + c0, static_cast<size_t>(width) * sizeof(float));
+  });
+}
+
+KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
+                   const float* b_panels, int64_t depth, int64_t cols, const float* column_bias,
+                   float* acc, int64_t acc_stride, const float** row_pointers,
+                   int threads) noexcept {
+  if (threads < 1) threads = 1;
+  const int64_t tiles = CeilDiv(rows, kRowTile);
+  const int64_t chunks = threads * CeilDiv(tiles, threads * kTilesPerChunk);
+  const int64_t max_width = CeilDiv(tiles, chunks) * kRowTile;
+  const int team = static_cast<int>(chunks < threads ? chunks : threads);
+  const ScratchLease packs(ArenaSlot::kPack,
+                           static_cast<size_t>(team) * max_width * kDepthChunk * sizeof(float));
+  if (packs.data() == nullptr)
+    return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
+  const int64_t p = table.panel_columns;
+  for (int64_t j = 0; j < depth; ++j) row_pointers[j] = b_panels + j * p;
+  const int64_t panel_stride = depth * p;
+
+  auto run_chunk = [&](int64_t chunk, float* pack) {
+    const int64_t r0 = chunk * tiles / chunks * kRowTile;
+    const int64_t r1 = (chunk + 1) * tiles / chunks * kRowTile;
+    const int64_t r_end = r1 < rows ? r1 : rows;
+    if (r0 >= r_end) return;
+    const int64_t width = r_end - r0;
+    // Every row starts as the bias row (padding columns 0): fill the first, copy it down.
+    float* first = acc + r0 * acc_stride;
+    for (int64_t c = 0; c < acc_stride; ++c)
+      first[c] = column_bias != nullptr && c < cols ? column_bias[c] : 0.0f;
+    for (int64_t r = r0 + 1; r < r_end; ++r)
+      std::memcpy(acc + r * acc_stride, first, static_cast<size_t>(acc_stride) * sizeof(float));
+    for (int64_t j0 = 0; j0 < depth; j0 += kDepthChunk) {
+      const int64_t kc = depth - j0 < kDepthChunk ? depth - j0 : kDepthChunk;
+      for (int64_t j = 0; j < kc; ++j)
+        std::memcpy(pack + j * width, a + (j0 + j) * a_stride + r0,
+                    static_cast<size_t>(width) * sizeof(float));
+      table.outer_accumulate(pack, width, width, row_pointers + j0, panel_stride, kc, cols,
+                             acc + r0 * acc_stride, acc_stride);
+    }
+  };
+  float* const pack_base = reinterpret_cast<float*>(packs.data());
+#ifdef _OPENMP
+  if (team > 1) {
+#pragma omp parallel num_threads(team)
+    {
+      float* pack = pack_base + static_cast<int64_t>(omp_get_thread_num()) * max_width * kDepthChunk;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack);
+    }
+    return KernelOutcome{Status::kOk, nullptr};
+  }
+#endif
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack_base);
+  return KernelOutcome{Status::kOk, nullptr};
+}
+
+}  // namespace nonlocal

@@ -1,0 +1,37 @@
+// The block's 1×1 convolutions as one GEMM shape, on the ISA table's outer-product microkernel:
+//
+//   acc[r][c] = bias[c] (or 0) + Σ_j A[r][j] · B[j][c],   r < rows, c < cols, j < depth
+//
+// A is read as a[j·a_stride + r] (a channels-first tensor, or a transposed weight), B arrives as
+// column panels (kernel_table.h) so each microkernel tile's slice of B is contiguous in memory.
+#ifndef NONLOCAL_KERNEL_GEMM_H_
+#define NONLOCAL_KERNEL_GEMM_H_
+
+#include <cstdint>
+
+#include "attention.h"
+#include "kernel_table.h"
+
+namespace nonlocal {
+
+// Floats needed by PackColumnPanels for a depth × cols matrix.
+inline int64_t ColumnPanelFloats(const KernelTable& table, int64_t depth, int64_t cols) {
+  const int64_t p = table.panel_columns;
+  return depth * ((cols + p - 1) / p * p);
+}
+
+// panels ← B[j][c] = b[j·b_stride + c] as column panels of table.panel_columns (panel stride
+// depth·P). Columns past `cols` in the last panel are left unset: the microkernel never reads them.
+void PackColumnPanels(const KernelTable& table, const float* b, int64_t b_stride, int64_t depth,
+                      int64_t cols, float* panels, int threads) noexcept;
+
+// The GEMM above over `threads` threads. `row_pointers` is caller scratch for `depth` pointers.
+// Fails only with kOutOfMemory (its A-packing buffers).
+KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
+                   const float* b_panels, int64_t depth, int64_t cols, const float* column_bias,
+                   float* acc, int64_t acc_stride, const float** row_pointers,
+                   int threads) noexcept;
+
+}  // namespace nonlocal
+
+#endif  // NONLOCAL_KERNEL_GEMM_H_

@@ -1,0 +1,27 @@
+// A minimal parallel loop for the block's memory-bound passes (packing, transposes, pooling, the
+// residual): static, contiguous ranges of iterations per thread, so each thread streams its own
+// part of the arrays. The body must not throw (it is plain arithmetic on preallocated memory).
+#ifndef NONLOCAL_KERNEL_PARALLEL_H_
+#define NONLOCAL_KERNEL_PARALLEL_H_
+
+#include <cstdint>
+
+namespace nonlocal {
+
+template <typename Body>
+void ParallelFor(int threads, int64_t count, const Body& body) {
+#ifdef _OPENMP
+  if (threads > 1 && count > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+#else
+  (void)threads;
+#endif
+  for (int64_t i = 0; i < count; ++i) body(i);
+}
+
+}  // namespace nonlocal
+
+#endif  // NONLOCAL_KERNEL_PARALLEL_H_
