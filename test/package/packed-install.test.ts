@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import {
-  checkoutVersion, ensurePrebuild, installOffline, newProject, nodeCjs, nodeEsm, OPERATOR_CHECK, pack, PLATFORM_DIR, ROOT, run, VERSION, type Packed,
+  checkoutVersion, ensurePrebuild, installOffline, newProject, nodeCjs, nodeEsm, OPERATOR_CHECK, pack, PLATFORM_DIR, prebuildFiles, ROOT, run, VERSION, type Packed,
 } from './packed';
 
 jest.setTimeout(300_000);
@@ -38,8 +38,10 @@ afterAll(() => {
 describe('the tarball', () => {
   test('holds the prebuild, both entries with types, the command, the benchmark and the sources to build from', () => {
     const files = new Set(packed.files);
+    // exactly one prebuild for this platform: nonlocal-affinity[.glibc|.musl].node (prebuildify --tag-libc)
+    expect(packed.files.filter((f) => f.startsWith(`prebuilds/${PLATFORM_DIR}/`))).toEqual([`prebuilds/${PLATFORM_DIR}/${prebuildFiles()[0]}`]);
+    expect(prebuildFiles()[0]).toMatch(process.platform === 'linux' ? /^nonlocal-affinity\.(glibc|musl)\.node$/ : /^nonlocal-affinity\.node$/);
     for (const f of [
-      `prebuilds/${PLATFORM_DIR}/nonlocal-affinity.node`,
       'package.json', 'README.md', 'binding.gyp', 'docs/install.md', 'docs/api.md',
       'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/index.mjs', 'dist/lib/index.d.mts',
       'dist/lib/cli/main.js', 'dist/bench/main.js', 'dist/bench/contender.js',
@@ -67,7 +69,7 @@ describe('installed with install scripts disabled (npm install --offline --ignor
   test('nothing was compiled: the addon comes from prebuilds/', () => {
     expect(fs.existsSync(path.join(pkgDir, 'build'))).toBe(false);
     const loaded = nodeCjs(project, `console.log(JSON.stringify(require('node-gyp-build').path(${JSON.stringify(pkgDir)})))`);
-    expect(loaded).toBe(path.join(pkgDir, 'prebuilds', PLATFORM_DIR, 'nonlocal-affinity.node'));
+    expect(loaded).toBe(path.join(pkgDir, 'prebuilds', PLATFORM_DIR, prebuildFiles()[0]));
   });
 
   test('require() from CommonJS runs the operator and agrees with the reference', () => {

@@ -55,7 +55,7 @@ export function prebuildFiles(root = ROOT): string[] {
 
 /**
  * Makes sure prebuilds/<platform>-<arch>/ holds a prebuild. CI runs `npm run prebuild` first; in a
- * fresh checkout this does the same (prebuildify --napi --strip) in a copy of the sources, because
+ * fresh checkout this runs the same prebuildify command in a copy of the sources, because
  * prebuildify runs `node-gyp rebuild` in its working directory and would rewrite build/Release
  * under the suites running next to this one.
  */
@@ -65,7 +65,11 @@ export function ensurePrebuild(): void {
   try {
     for (const entry of ['package.json', 'binding.gyp', 'native']) fs.cpSync(path.join(ROOT, entry), path.join(staging, entry), { recursive: true });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(staging, 'node_modules'), 'dir');
-    run(process.execPath, [path.join(ROOT, 'node_modules', 'prebuildify', 'bin.js'), '--napi', '--strip'], { cwd: staging });
+    // the same command as package.json's "prebuild" script
+    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.prebuild;
+    const args = script.split(/\s+/);
+    if (args[0] !== 'prebuildify') throw new Error(`unexpected prebuild script: ${script}`);
+    run(process.execPath, [path.join(ROOT, 'node_modules', 'prebuildify', 'bin.js'), ...args.slice(1)], { cwd: staging });
     fs.cpSync(path.join(staging, 'prebuilds'), path.join(ROOT, 'prebuilds'), { recursive: true });
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
