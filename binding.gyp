@@ -32,6 +32,7 @@
         "native/kernel/attention.cc",
         "native/kernel/block.cc",
         "native/kernel/gemm.cc",
+        "native/kernel/memory_advice.cc",
         "native/kernel/dispatch.cc",
         "native/kernel/peak.cc",
         "native/kernel/scratch_arena.cc",

@@ -22,6 +22,7 @@
 #include "dispatch.h"
 #include "gemm.h"
 #include "kernel_table.h"
+#include "memory_advice.h"
 #include "parallel.h"
 #include "scratch_arena.h"
 
@@ -225,6 +226,8 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   float* const z = carve.Floats(C * n_stride);
   const float** const row_ptrs = carve.Pointers(n_rows);
 
+  // The output is usually a fresh allocation that nothing has touched yet.
+  AdviseHugePages(p.out, static_cast<size_t>(p.batch * C * N) * sizeof(float));
   // The weights as column panels, once per call (batch items share them).
   if (kx > 0) PackColumnPanels(table, p.wx, kx, C, kx, wx_panels, threads);
   if (kp > 0) PackColumnPanels(table, p.wp, kp, C, kp, wp_panels, threads);

@@ -1,8 +1,8 @@
 // Blocking (after Goto & van de Geijn, "Anatomy of high-performance matrix multiplication"):
 //   - rows are cut into chunks, one task each; the chunk count is a multiple of the team size and
 //     the chunks are equal to within one 12-row tile, so two threads finish together;
-//   - the depth is streamed in passes of kDepthChunk: the chunk's A panel for the pass is packed
-//     contiguous (kDepthChunk × rows, about 48 KB, in L2) and one column tile's B slice
+//   - the depth is streamed in passes of kDepthChunk: the chunk's A block for the pass is packed
+//     as row micro-panels (kDepthChunk × rows, about 48 KB, in L2) and one column tile's B slice
 //     (kDepthChunk × P floats, 32 KB for P = 64) stays in L1 while every row tile of the chunk
 //     streams past it (the microkernel loops column tiles outside, row tiles inside);
 //   - B comes pre-packed as column panels, so that slice is contiguous: read in place, its rows
@@ -26,6 +26,22 @@ constexpr int64_t kTilesPerChunk = 8;  // about 96 rows per task
 constexpr int64_t kDepthChunk = 128;
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// pack ← the rows × depth block A[r][j] = a[j·a_stride + r] as row micro-panels of `tile` rows
+// (kernel_table.h): each microkernel call then reads its A operand as one contiguous run
+// (tile × depth floats) instead of `tile` floats from each of `depth` cache lines, and the
+// column tile of B it multiplies keeps L1 to itself.
+void PackRowPanels(const float* a, int64_t a_stride, int64_t rows, int64_t depth, int64_t tile,
+                   float* pack) {
+  for (int64_t j = 0; j < depth; ++j) {
+    const float* src = a + j * a_stride;
+    for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+      float* dst = pack + r0 * depth + j * tile;
+      const int64_t live = rows - r0 < tile ? rows - r0 : tile;
+      for (int64_t r = 0; r < live; ++r) dst[r] = src[r0 + r];
+    }
+  }
+}
 
 }  // namespace
 
@@ -73,10 +89,8 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
       std::memcpy(acc + r * acc_stride, first, static_cast<size_t>(acc_stride) * sizeof(float));
     for (int64_t j0 = 0; j0 < depth; j0 += kDepthChunk) {
       const int64_t kc = depth - j0 < kDepthChunk ? depth - j0 : kDepthChunk;
-      for (int64_t j = 0; j < kc; ++j)
-        std::memcpy(pack + j * width, a + (j0 + j) * a_stride + r0,
-                    static_cast<size_t>(width) * sizeof(float));
-      table.outer_accumulate(pack, width, width, row_pointers + j0, panel_stride, kc, cols,
+      PackRowPanels(a + j0 * a_stride + r0, a_stride, width, kc, table.tile_rows, pack);
+      table.outer_accumulate(pack, width, row_pointers + j0, panel_stride, kc, cols,
                              acc + r0 * acc_stride, acc_stride);
     }
   };

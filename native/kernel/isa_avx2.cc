@@ -76,7 +76,8 @@ struct Simd {
 
 const KernelTable* Avx2KernelTable() {
   static const KernelTable table{"avx2", Simd::W, Simd::kScoreVecs * Simd::W,
-                                    Simd::kScoreKeys, Simd::kValueVecs * Simd::W, &RunTask,
+                                    Simd::kScoreKeys, Simd::kValueRows,
+                                    Simd::kValueVecs * Simd::W, &RunTask,
                                     &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }

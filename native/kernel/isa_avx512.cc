@@ -73,7 +73,8 @@ struct Simd {
 
 const KernelTable* Avx512KernelTable() {
   static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W,
-                                    Simd::kScoreKeys, Simd::kValueVecs * Simd::W, &RunTask,
+                                    Simd::kScoreKeys, Simd::kValueRows,
+                                    Simd::kValueVecs * Simd::W, &RunTask,
                                     &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }

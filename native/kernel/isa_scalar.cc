@@ -99,7 +99,8 @@ struct Simd {
 
 const KernelTable* ScalarKernelTable() {
   static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W,
-                                    Simd::kScoreKeys, Simd::kValueVecs * Simd::W, &RunTask,
+                                    Simd::kScoreKeys, Simd::kValueRows,
+                                    Simd::kValueVecs * Simd::W, &RunTask,
                                     &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }

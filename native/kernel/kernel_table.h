@@ -54,17 +54,20 @@ struct KernelTable {
   int vector_width;     // floats per vector register
   int query_tile;       // queries per Sᵀ microkernel tile; Br must be a multiple of it
   int score_keys;       // keys per Sᵀ microkernel tile; Bc is a multiple of it (no padded rows)
+  int tile_rows;        // R: rows per P·V / GEMM microkernel tile (A micro-panel height)
   int panel_columns;    // P: columns per P·V microkernel tile, and the width of column panels
   void (*run_task)(const AttentionProblem& problem, const BlockPlan& plan, const Task& task,
                    const Scratch& scratch);
   // The outer-product GEMM step shared by P·V and the block's 1×1 convolutions:
-  //   acc[r][0..cols) += Σ_{j<depth} a[j·a_stride + r] · B[j][0..cols),  r < rows
-  // where B is column panels (panel_stride > 0: B[j][c] = b_rows[j][(c / P)·panel_stride + c % P])
-  // or plain rows (panel_stride = 0: B[j][c] = b_rows[j][c]).
+  //   acc[r][0..cols) += Σ_{j<depth} A[r][j] · B[j][0..cols),  r < rows
+  // A is packed as row micro-panels of R = tile_rows rows: A[r][j] = a_panels[(r / R)·R·depth +
+  // j·R + r % R], so one microkernel's A operand is contiguous. B is column panels
+  // (panel_stride > 0: B[j][c] = b_rows[j][(c / P)·panel_stride + c % P]) or plain rows
+  // (panel_stride = 0: B[j][c] = b_rows[j][c]).
   // acc is 64-byte aligned with a row stride that is a multiple of 16 floats.
-  void (*outer_accumulate)(const float* a, int64_t a_stride, int64_t rows,
-                           const float* const* b_rows, int64_t panel_stride, int64_t depth,
-                           int64_t cols, float* acc, int64_t acc_stride);
+  void (*outer_accumulate)(const float* a_panels, int64_t rows, const float* const* b_rows,
+                           int64_t panel_stride, int64_t depth, int64_t cols, float* acc,
+                           int64_t acc_stride);
   // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
   // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
   double (*fma_loop)(int64_t iterations, float seed, float* sink);

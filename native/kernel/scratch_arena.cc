@@ -2,13 +2,17 @@
 
 #include <new>
 
+#include "memory_advice.h"
+
 namespace nonlocal {
 namespace {
 
 constexpr size_t kRetainCap = size_t{64} << 20;  // keep at most 64 MB per thread and slot
 
 unsigned char* Allocate(size_t bytes) noexcept {
-  return static_cast<unsigned char*>(::operator new(bytes, std::align_val_t{64}, std::nothrow));
+  void* p = ::operator new(bytes, std::align_val_t{64}, std::nothrow);
+  if (p != nullptr) AdviseHugePages(p, bytes);
+  return static_cast<unsigned char*>(p);
 }
 
 void Release(unsigned char* p) noexcept {
