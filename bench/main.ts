@@ -12,6 +12,7 @@
  *   npm run bench -- --ort-variants    also the MatMul graph fed a pre-transposed key
  *   npm run bench -- --only block      only the shapes whose id contains the text (repeatable)
  *   npm run bench -- --no-js           leave out the JavaScript and TF.js contenders
+ *   npm run bench -- --rounds 5        native and ORT interleaved in 5 rounds, samples pooled (default 3)
  *
  * onnxruntime-node, protobufjs and @tensorflow/tfjs-* are devDependencies: where they are not
  * installed (the published package's `nonlocal-affinity bench`), their rows say so and the rest runs.
@@ -42,15 +43,16 @@ function installed(name: string, ...alsoNeeded: string[]): string | null {
   }
 }
 
-function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined): ContenderResult | { failed: string } {
+function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined, rounds: number): ContenderResult | { failed: string } {
   const slow = entry.gflopsEstimate !== undefined;
   const verySlow = slow && c.gflop / entry.gflopsEstimate! > 5; // multi-second calls: no warm-up, two samples
   const spec: ContenderSpec = {
     contender: entry.contender,
     threads: entry.threads,
     ...(c.block ? { block: c.shape as BlockShape } : { shape: c.shape as OperatorShape }),
-    timeMs: slow ? 1000 : 2000,
-    minSamples: verySlow ? 2 : slow ? 3 : 7,
+    // Native and ORT run in `rounds` interleaved rounds: each round gets its share of the time.
+    timeMs: slow ? 1000 : Math.max(500, Math.round(2000 / rounds)),
+    minSamples: verySlow ? 2 : slow ? 3 : Math.max(3, Math.ceil(7 / rounds)),
     warmup: verySlow ? 0 : 1,
     expectProbe,
   };
@@ -65,6 +67,12 @@ function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined):
     // A peer that crashes (or runs out of memory) gets a row that says so; the run goes on.
     return { failed: `failed (exit ${status ?? (error as { signal?: string }).signal})` };
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 function main(): void {
@@ -93,6 +101,11 @@ function main(): void {
   log(`# ${machineLine(machine)}`);
 
   const rows: Row[] = [];
+  // Rounds: the native and ORT contenders of a case run one after another, `rounds` times over,
+  // and each one's samples are pooled. A machine whose speed drifts (a shared VM) then slows every
+  // contender alike, instead of whichever happened to run during the slow spell.
+  const roundsArg = argv.flatMap((a, i) => (a === '--rounds' && i + 1 < argv.length ? [Number(argv[i + 1])] : []))[0];
+  const rounds = roundsArg !== undefined && Number.isInteger(roundsArg) && roundsArg >= 1 ? roundsArg : 3;
   const cases = plan({ cores, quick: args.has('--quick'), ortVariants: args.has('--ort-variants') })
     .filter((c) => only.length === 0 || only.some((o) => c.shape.id.includes(o)))
     .map((c) => (args.has('--no-js') ? { ...c, entries: c.entries.filter((e) => e.family === 'native' || e.family === 'ort') } : c));
@@ -100,32 +113,47 @@ function main(): void {
     const caseRows: Row[] = [];
     let reference: ContenderResult | undefined;
     let jsBaseline: ContenderResult | undefined;
-    for (const entry of c.entries) {
-      const row: Row = { shape: c.shape.id, contender: entry.label, kind: entry.contender, family: entry.family, threads: entry.threads, engine: null, medianMs: null, gflops: null, percentOfPeak: null, maxRssMb: null, ortOverOurs: null, speedupOverJs: null, samples: 0 };
-      caseRows.push(row);
-      const estimatedSeconds = entry.gflopsEstimate === undefined ? 0 : c.gflop / entry.gflopsEstimate;
-      if (estimatedSeconds > JS_SECONDS_LIMIT) {
-        row.note = `skipped (~${Math.round(estimatedSeconds)} s per call)`;
-        continue;
+    const pooled = new Map<Entry, { results: ContenderResult[]; row: Row }>();
+    for (let round = 0; round < rounds; round++) {
+      for (const entry of c.entries) {
+        const interleaved = entry.family === 'native' || entry.family === 'ort';
+        if (round > 0 && !interleaved) continue;
+        let slot = pooled.get(entry);
+        if (slot === undefined) {
+          const row: Row = { shape: c.shape.id, contender: entry.label, kind: entry.contender, family: entry.family, threads: entry.threads, engine: null, medianMs: null, gflops: null, percentOfPeak: null, maxRssMb: null, ortOverOurs: null, speedupOverJs: null, samples: 0 };
+          caseRows.push(row);
+          slot = { results: [], row };
+          pooled.set(entry, slot);
+        } else if (slot.row.note !== undefined) {
+          continue; // skipped or failed in an earlier round
+        }
+        const row = slot.row;
+        const estimatedSeconds = entry.gflopsEstimate === undefined ? 0 : c.gflop / entry.gflopsEstimate;
+        if (estimatedSeconds > JS_SECONDS_LIMIT) {
+          row.note = `skipped (~${Math.round(estimatedSeconds)} s per call)`;
+          continue;
+        }
+        if ((entry.family === 'ort' && ortVersion === null) || (entry.family === 'tfjs' && tfjsVersion === null)) {
+          row.note = `not installed (devDependency ${entry.family === 'ort' ? 'onnxruntime-node' : '@tensorflow/tfjs-*'})`;
+          continue;
+        }
+        log(`${c.shape.id}: ${entry.label}${interleaved && rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''} …`);
+        const r = runContender(entry, c, reference?.probe, interleaved ? rounds : 1);
+        if ('failed' in r) {
+          row.note = r.failed;
+          continue;
+        }
+        reference ??= r;
+        if (entry.family === 'js') jsBaseline = r; // the last JS contender: naive loop / reference block
+        slot.results.push(r);
+        const all = slot.results.flatMap((x) => (x.samplesMs.length > 0 ? x.samplesMs : [x.medianMs]));
+        row.engine = r.engine;
+        row.medianMs = median(all);
+        row.gflops = c.gflop / (row.medianMs / 1e3);
+        row.percentOfPeak = (100 * row.gflops) / (entry.threads === 1 ? peak.one : peak.all);
+        row.maxRssMb = Math.max(...slot.results.map((x) => x.maxRssMb));
+        row.samples = all.length;
       }
-      if ((entry.family === 'ort' && ortVersion === null) || (entry.family === 'tfjs' && tfjsVersion === null)) {
-        row.note = `not installed (devDependency ${entry.family === 'ort' ? 'onnxruntime-node' : '@tensorflow/tfjs-*'})`;
-        continue;
-      }
-      log(`${c.shape.id}: ${entry.label} …`);
-      const r = runContender(entry, c, reference?.probe);
-      if ('failed' in r) {
-        row.note = r.failed;
-        continue;
-      }
-      reference ??= r;
-      if (entry.family === 'js') jsBaseline = r; // the last JS contender: naive loop / reference block
-      row.engine = r.engine;
-      row.medianMs = r.medianMs;
-      row.gflops = c.gflop / (r.medianMs / 1e3);
-      row.percentOfPeak = (100 * row.gflops) / (entry.threads === 1 ? peak.one : peak.all);
-      row.maxRssMb = r.maxRssMb;
-      row.samples = r.samples;
     }
     for (const row of caseRows) {
       if (row.medianMs === null) continue;

@@ -32,6 +32,8 @@ export interface ContenderSpec {
 export interface ContenderResult {
   medianMs: number;
   samples: number;
+  /** every timed call, ms (pooled across rounds by main.ts) */
+  samplesMs: number[];
   /** see probe.ts: compared across contenders before anything is timed */
   probe: number[];
   /** what computed it: the addon's ISA, 'js', or 'onnxruntime 1.x' */

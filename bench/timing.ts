@@ -20,7 +20,7 @@ export async function timeContender(spec: ContenderSpec, c: Prepared, label: str
   // A call over a second: the first call was its warm-up, and three samples make the median.
   const slow = firstMs > 1000;
   const { Bench } = await import('tinybench');
-  const bench = new Bench({ iterations: slow ? Math.min(spec.minSamples, 3) : spec.minSamples, time: spec.timeMs, warmupIterations: slow ? 0 : spec.warmup, warmupTime: 0 });
+  const bench = new Bench({ iterations: slow ? Math.min(spec.minSamples, 3) : spec.minSamples, time: spec.timeMs, warmupIterations: slow ? 0 : spec.warmup, warmupTime: 0, retainSamples: true });
   // ORT's session.run returns a promise (onnxruntime-node runs the graph in a setImmediate
   // callback): time it awaited. The others are timed under runSync, with no promise machinery.
   if (spec.contender.startsWith('ort-')) {
@@ -38,6 +38,7 @@ export async function timeContender(spec: ContenderSpec, c: Prepared, label: str
   return {
     medianMs: result.latency.p50,
     samples: result.latency.samplesCount,
+    samplesMs: [...(result.latency.samples ?? [])],
     probe,
     engine: c.engine,
     maxRssMb: process.resourceUsage().maxRSS / 1024,

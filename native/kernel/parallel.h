@@ -1,6 +1,8 @@
 // A minimal parallel loop for the block's memory-bound passes (packing, transposes, pooling, the
-// residual): static, contiguous ranges of iterations per thread, so each thread streams its own
-// part of the arrays. The body must not throw (it is plain arithmetic on preallocated memory).
+// residual): contiguous runs of iterations (about eight per thread) handed out dynamically, so
+// each thread streams its own parts of the arrays and a thread the OS has descheduled (a busy,
+// shared machine) holds up at most one run, not half the loop. The body must not throw (it is
+// plain arithmetic on preallocated memory).
 #ifndef NONLOCAL_KERNEL_PARALLEL_H_
 #define NONLOCAL_KERNEL_PARALLEL_H_
 
@@ -12,7 +14,8 @@ template <typename Body>
 void ParallelFor(int threads, int64_t count, const Body& body) {
 #ifdef _OPENMP
   if (threads > 1 && count > 1) {
-#pragma omp parallel for num_threads(threads) schedule(static)
+    const int64_t run = count / (8 * int64_t{threads}) > 0 ? count / (8 * int64_t{threads}) : 1;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, run)
     for (int64_t i = 0; i < count; ++i) body(i);
     return;
   }
