@@ -13,6 +13,7 @@
 #include "../kernel/attention.h"
 #include "../kernel/block.h"
 #include "../kernel/dispatch.h"
+#include "../kernel/gemm.h"
 #include "../kernel/kernel_table.h"
 
 namespace {
@@ -248,6 +249,40 @@ void BlockCase(nonlocal::Affinity affinity, bool sub, bool before, const std::st
   Expect(worst / scale <= 2e-5, label);
 }
 
+// The block's GEMM (column-panel B, micro-panel A, balanced row chunks) against float64, with a
+// bias on some cases and output rows padded to 16 floats as the block lays them out.
+void GemmCase(int64_t rows, int64_t depth, int64_t cols, int threads, bool bias, const std::string& isa) {
+  const nonlocal::KernelTable& table = *nonlocal::ActiveKernelTable();
+  const std::vector<float> a = Random(static_cast<size_t>(rows * depth), 11 + rows);  // a[j][r]
+  const std::vector<float> b = Random(static_cast<size_t>(depth * cols), 13 + cols);  // b[j][c]
+  const std::vector<float> column_bias = Random(static_cast<size_t>(cols), 17);
+  const int64_t stride = (cols + 15) / 16 * 16;
+  std::vector<float> panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(table, depth, cols)));
+  nonlocal::PackColumnPanels(table, b.data(), cols, depth, cols, panels.data(), threads);
+  // 64-byte aligned accumulator, as the block's scratch carver hands it out.
+  std::vector<float> storage(static_cast<size_t>(rows * stride + 16));
+  float* acc = storage.data() + (16 - (reinterpret_cast<uintptr_t>(storage.data()) / 4) % 16) % 16;
+  std::vector<const float*> pointers(static_cast<size_t>(depth));
+  const nonlocal::KernelOutcome outcome =
+      nonlocal::Gemm(table, a.data(), rows, rows, panels.data(), depth, cols,
+                     bias ? column_bias.data() : nullptr, acc, stride, pointers.data(), threads);
+  Expect(outcome.status == nonlocal::Status::kOk, "gemm status");
+  double worst = 0.0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      double want = bias ? column_bias[c] : 0.0;
+      double scale = 1.0;
+      for (int64_t j = 0; j < depth; ++j) {
+        want += double(a[j * rows + r]) * b[j * cols + c];
+        scale += std::fabs(double(a[j * rows + r]) * b[j * cols + c]);
+      }
+      worst = std::fmax(worst, std::fabs(acc[r * stride + c] - want) / scale);
+    }
+  Expect(worst <= 1e-6, isa + " gemm " + std::to_string(rows) + "x" + std::to_string(depth) + "x" +
+                            std::to_string(cols) + " t" + std::to_string(threads) +
+                            ": error " + std::to_string(worst));
+}
+
 }  // namespace
 
 int main() {
@@ -258,11 +293,17 @@ int main() {
   for (int t = 0; t < count; ++t) {
     const std::string isa = names[t];
     Expect(nonlocal::SelectIsa(names[t]), "SelectIsa " + isa);
+    const int64_t gemm_shapes[][3] = {{1, 1, 1},    {5, 7, 15},   {12, 128, 16}, {13, 129, 17},
+                                      {97, 3, 63},  {97, 300, 64}, {200, 130, 65}, {25, 257, 130},
+                                      {300, 64, 1}, {6, 1, 200}};
+    for (const auto& g : gemm_shapes)
+      for (int threads : {1, 2, 3}) GemmCase(g[0], g[1], g[2], threads, threads != 2, isa);
     for (nonlocal::Affinity a : affinities) {
       for (int64_t n = 1; n <= 35; n += 2) AttentionCase(1, 1, n, 37 - n, 1 + n % 19, 1 + (3 * n) % 37, a, false, 1, isa);
       AttentionCase(2, 3, 33, 129, 17, 40, a, true, 2, isa);
       AttentionCase(1, 1, 70, 300, 65, 33, a, true, 3, isa);
       AttentionCase(1, 2, 1, 1, 1, 1, a, false, 2, isa);
+      AttentionCase(1, 1, 40, 200, 20, 150, a, true, 2, isa);  // dv over several column panels
       for (bool sub : {false, true})
         for (bool before : {false, true})
           if (sub || !before) BlockCase(a, sub, before, isa);
