@@ -28,6 +28,14 @@ const cases: [string, () => unknown[], string, RegExp][] = [
   ['useScale not boolean', () => [x, w, { useScale: 1 }], 'TypeError', /^options\.useScale must be a boolean, got number 1$/],
   ['subSample not boolean', () => [x, w, { subSample: 'yes' }], 'TypeError', /^options\.subSample must be a boolean, got string "yes"$/],
   ['threads bad', () => [x, w, { threads: 0 }], 'RangeError', /^options\.threads must be an integer from 1 to 1024, got 0$/],
+  ['out a plain array', () => [x, w, { out: new Array(288).fill(0) }], 'TypeError', /^options\.out must be a Float32Array of length 288 \(the output has x's shape \[2, 4, 6, 6\]\), got Array\(288\)$/],
+  ['out a Float64Array', () => [x, w, { out: new Float64Array(288) }], 'TypeError', /^options\.out must be a Float32Array of length 288/],
+  ['out too short', () => [x, w, { out: new Float32Array(287) }], 'RangeError', /^options\.out has 287 elements but the output \[2, 4, 6, 6\] needs 288$/],
+  ['out is x', () => [x, w, { out: x.data }], 'RangeError', /^options\.out must not share memory with x$/],
+  ['out overlaps x', () => {
+    const buffer = new Float32Array(400);
+    return [{ data: buffer.subarray(0, 288), shape: x.shape }, w, { out: buffer.subarray(100, 388) }];
+  }, 'RangeError', /^options\.out must not share memory with x$/],
 ];
 
 describe('nonLocalBlock() validation', () => {

@@ -104,3 +104,50 @@ describe('nonLocalBlock', () => {
     expect((await nonLocalBlockAsync(x, w, { threads: 2 })).data).toEqual(one);
   });
 });
+
+describe('options.out', () => {
+  const c: BlockCase = { mode: 'embedded_gaussian', rank: 4, B: 2, C: 12, Ci: 6, extent: [6, 7, 3], order: 'after', bn: true, outBias: false, useScale: true, seed: 77 };
+  const { x, weights } = build(c);
+
+  test('sync: the result is written into out, which is returned, equal to a fresh call', () => {
+    const fresh = nonLocalBlock(x, weights);
+    const out = new Float32Array(x.data.length).fill(NaN);
+    const z = nonLocalBlock(x, weights, { out });
+    expect(z.data).toBe(out);
+    expect(z.shape).toEqual(x.shape);
+    expect(out).toEqual(fresh.data);
+    // Reused: a second call overwrites every element.
+    out.fill(-1);
+    nonLocalBlock(x, weights, { out });
+    expect(out).toEqual(fresh.data);
+  });
+
+  test('async: out receives the result when the promise settles', async () => {
+    const fresh = nonLocalBlock(x, weights);
+    const out = new Float32Array(x.data.length).fill(NaN);
+    const z = await nonLocalBlockAsync(x, weights, { out });
+    expect(z.data).toBe(out);
+    expect(out).toEqual(fresh.data);
+  });
+
+  test('async: an aborted call leaves out untouched', async () => {
+    const out = new Float32Array(x.data.length).fill(7);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(nonLocalBlockAsync(x, weights, { out, signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(out.every((v) => v === 7)).toBe(true);
+  });
+
+  test('reference.nonLocalBlock honours out too, even when out aliases a weight array', () => {
+    const want = referenceBlock(x, weights);
+    const out = new Float32Array(x.data.length);
+    expect(referenceBlock(x, weights, { out }).data).toBe(out);
+    expect(out).toEqual(want.data);
+    // out is the (long enough) backing store of θ's weight: the reference must not read its own writes.
+    const big = new Float32Array(x.data.length + weights.theta!.weight.length);
+    big.set(weights.theta!.weight);
+    const aliased = { ...weights, theta: { ...weights.theta!, weight: big.subarray(0, weights.theta!.weight.length) } };
+    const result = referenceBlock(x, aliased, { out: big.subarray(0, x.data.length) });
+    expect(relativeError(result.data, Float64Array.from(want.data))).toBeLessThanOrEqual(1e-6);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { resolveThreads } from '../attention-args';
 import { AFFINITIES, formatShape, type Affinity, type Tensor } from '../tensor';
-import { isPlainObject, rangeError, rejectUnknownOptions, requireTensor, typeError } from '../validate';
+import { isFloat32Array, isPlainObject, rangeError, rejectUnknownOptions, requireTensor, sharesMemory, typeError } from '../validate';
 import { validateWeights, type NonLocalWeights } from './weights';
 
 export interface NonLocalBlockOptions {
@@ -17,11 +17,16 @@ export interface NonLocalBlockOptions {
   subSample?: boolean;
   /** Threads for this call; default the package-wide default. */
   threads?: number;
+  /**
+   * Preallocated output data, exactly as long as x.data; must not share memory with x. Reusing one
+   * buffer across calls also saves the page faults of writing a fresh allocation.
+   */
+  out?: Float32Array;
   /** nonLocalBlockAsync only: abort the call (it rejects with an AbortError). */
   signal?: AbortSignal;
 }
 
-const OPTION_NAMES = ['mode', 'useScale', 'subSample', 'threads', 'signal'] as const;
+const OPTION_NAMES = ['mode', 'useScale', 'subSample', 'threads', 'out', 'signal'] as const;
 
 export interface BlockPlan {
   x: Tensor;
@@ -42,6 +47,8 @@ export interface BlockPlan {
   /** multiplies θ·φ: 1/√C_inter for scaled embedded Gaussian, else 1 */
   scale: number;
   threads: number;
+  /** options.out, checked */
+  out: Float32Array | null;
 }
 
 const LAYOUTS: Record<number, string> = { 3: '[B, C, L] (NonLocal1d)', 4: '[B, C, H, W] (NonLocal2d)', 5: '[B, C, T, H, W] (NonLocal3d)' };
@@ -91,8 +98,18 @@ export function resolveBlock(xIn: unknown, weightsIn: unknown, optionsIn: unknow
     throw rangeError(`x's spatial shape ${formatShape(spatial)} is too small to sub-sample by ${formatShape(rank === 3 ? [2] : rank === 4 ? [2, 2] : [1, 2, 2])}; pass { subSample: false }`);
   }
   const scale = mode === 'embedded_gaussian' && useScale ? 1 / Math.sqrt(weights.interChannels) : 1;
+  const threads = resolveThreads(options.threads);
+  let out: Float32Array | null = null;
+  if (options.out !== undefined) {
+    const o = options.out;
+    const size = x.data.length;
+    if (!isFloat32Array(o)) throw typeError('options.out', `a Float32Array of length ${size} (the output has x's shape ${formatShape(x.shape)})`, o);
+    if (o.length !== size) throw rangeError(`options.out has ${o.length} elements but the output ${formatShape(x.shape)} needs ${size}`);
+    if (sharesMemory(o, x.data)) throw rangeError('options.out must not share memory with x');
+    out = o;
+  }
   return {
     x, weights, batch, channels, inter: weights.interChannels, t, h, w, poolT, poolH, poolW, poolBeforeConv,
-    mode, scale, threads: resolveThreads(options.threads),
+    mode, scale, threads, out,
   };
 }

@@ -35,8 +35,8 @@ function descriptor(plan: BlockPlan): NativeBlockDescriptor {
  *
  * @param x `[B, C, L]`, `[B, C, H, W]` or `[B, C, T, H, W]`
  * @param weights from loadNonLocalWeights (or built by hand, see NonLocalWeights)
- * @param options mode, useScale, subSample (defaults: the checkpoint's), threads
- * @returns z, the same shape as x (x itself is never written)
+ * @param options mode, useScale, subSample (defaults: the checkpoint's), threads, out
+ * @returns z, the same shape as x (x itself is never written; its data is `options.out` when given)
  * @throws {TypeError} an argument of the wrong type, naming it
  * @throws {RangeError} shapes that do not fit the weights, or options the weights cannot serve
  * @example
@@ -46,7 +46,7 @@ function descriptor(plan: BlockPlan): NativeBlockDescriptor {
 export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Tensor {
   const plan = resolveBlock(x, weights, options);
   if (options?.signal !== undefined) throw new TypeError('options.signal applies to nonLocalBlockAsync only (a synchronous call cannot be interrupted)');
-  const out = new Float32Array(plan.x.data.length);
+  const out = plan.out ?? new Float32Array(plan.x.data.length);
   binding().nonLocalBlock(plan.x.data, out, descriptor(plan));
   return { data: out, shape: plan.x.shape.slice() };
 }
@@ -54,7 +54,9 @@ export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: Non
 /**
  * nonLocalBlock() on the libuv thread pool; the event loop stays free. Validation errors reject.
  * Like attentionAsync, the kernel works on a private copy of x (and the packed weights are the
- * package's own arrays), so nothing the caller does to x meanwhile can crash the process.
+ * package's own arrays) and writes a private output, copied into `options.out` when the promise
+ * settles, so nothing the caller does to x or out meanwhile can crash the process; on abort or
+ * error `out` is left untouched.
  * @example const z = await nonLocalBlockAsync(x, weights, { threads: 1 });
  */
 export async function nonLocalBlockAsync(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Promise<Tensor> {
@@ -69,5 +71,5 @@ export async function nonLocalBlockAsync(x: Tensor, weights: NonLocalWeights, op
   } catch (error) {
     throw withCallerStack(error, stack);
   }
-  return { data: deliver(out, null), shape: plan.x.shape.slice() };
+  return { data: deliver(out, plan.out), shape: plan.x.shape.slice() };
 }

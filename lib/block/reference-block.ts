@@ -126,5 +126,7 @@ export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: Non
       }
     }
   }
-  return { data: out, shape: p.x.shape.slice() };
+  // Computed into a private array first: options.out may alias a weight array this loop reads.
+  if (p.out !== null) p.out.set(out);
+  return { data: p.out ?? out, shape: p.x.shape.slice() };
 }
