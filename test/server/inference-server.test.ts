@@ -1,9 +1,13 @@
 /**
  * examples/inference-server/server.js end to end: a child process on 127.0.0.1 (port 0), a burst
- * of concurrent POST /block requests checked bit for bit against nonLocalBlock in this process,
- * /healthz latency while the burst runs, and the JSON errors (413/400/404/405/415).
+ * of concurrent POST /block requests whose answers are checked bit for bit against nonLocalBlock
+ * (after the burst), /healthz latency while the burst runs, and the JSON errors (413/400/404/405/415).
+ *
+ * The burst and the /healthz poller are two more processes (test/server/client.js): the poller's
+ * own event loop is then idle, so what it measures is the server's answer, not the load
+ * generator's or this process's work.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -13,6 +17,7 @@ import { encodeNpy, loadNonLocalWeights, nonLocalBlock, parseNpy, writeSafetenso
 jest.setTimeout(120_000);
 
 const SERVER = path.join(__dirname, '..', '..', 'examples', 'inference-server', 'server.js');
+const CLIENT = path.join(__dirname, 'client.js');
 const HOST = '127.0.0.1';
 const C = 64;
 const CI = 32;
@@ -20,7 +25,14 @@ const SHAPE = [1, C, 32, 32];
 const MAX_BYTES = 1 << 20; // 1 MiB: a [1,64,32,32] body is 256 KiB
 const REQUESTS = 40;
 const CONCURRENCY = 8;
-const HEALTHZ_BOUND_MS = 100;
+const POLL_INTERVAL_MS = 5;
+const LOADER_NICE = Number(process.env.NL_TEST_LOADER_NICE ?? 10);
+// The goal (issue #8) is 20 ms. On the shared 2-core VM it is met in most runs but not all: a
+// plain node:http server that computes nothing, under the same traffic, measured 17–23 ms worst
+// there (examples/inference-server/README.md). The test prints the figure against the goal and
+// fails above twice that floor.
+const HEALTHZ_GOAL_MS = 20;
+const HEALTHZ_BOUND_MS = 40;
 
 let dir = '';
 let child: ChildProcess | null = null;
@@ -123,7 +135,7 @@ beforeAll(async () => {
   weights = await loadNonLocalWeights(file);
 
   child = spawn(process.execPath, [SERVER, '--weights', file, '--host', HOST, '--port', '0', '--max-bytes', String(MAX_BYTES)], {
-    env: { ...process.env, OMP_WAIT_POLICY: 'passive' },
+    env: { ...process.env }, // the server sets OMP_WAIT_POLICY=passive itself unless it is set
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.on('data', (c: Buffer) => { stderrText += c.toString(); });
@@ -151,81 +163,88 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+interface Poll { t0: number; t1: number; ok: boolean; firstOnConnection: boolean }
+interface BurstResult { start: number; end: number; replies: { status: number; contentType: string; elapsedMs: number; latencyMs: number }[] }
+
+/** Forks client.js; resolves with the child once it reports { ready }. */
+function startClient(args: string[]): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const c = fork(CLIENT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    c.once('message', (m: { ready?: boolean }) => (m.ready ? resolve(c) : reject(new Error(`unexpected ${JSON.stringify(m)}`))));
+    c.once('exit', (code) => reject(new Error(`client ${args[0]} exited with ${code}`)));
+  });
+}
+
+function nextMessage<T>(c: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    c.once('message', (m) => resolve(m as T));
+    c.once('exit', (code) => reject(new Error(`client exited with ${code}`)));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 test('a concurrent burst: every answer equals nonLocalBlock bit for bit; /healthz stays fast', async () => {
-  // Inputs, bodies and expected outputs all before the burst: nothing heavy on this event loop while timing.
-  const inputs: Tensor[] = [];
-  const expected: Float32Array[] = [];
-  const bodies: { headers: http.OutgoingHttpHeaders; body: Uint8Array }[] = [];
+  // Inputs, bodies and expected answers all before the burst; the bodies go to files the burst
+  // process reads before it starts.
+  const expected: Uint8Array[] = [];
+  const manifest: { headers: http.OutgoingHttpHeaders }[] = [];
   for (let i = 0; i < REQUESTS; i++) {
     const x: Tensor = { data: randomFloats(C * 32 * 32, 1000 + i, 1), shape: SHAPE };
-    inputs.push(x);
-    expected.push(nonLocalBlock(x, weights).data);
-    bodies.push(i % 2 === 0
-      ? { headers: { 'Content-Type': 'application/octet-stream', 'X-Shape': SHAPE.join(',') }, body: rawBody(x) }
-      : { headers: { 'Content-Type': 'application/x-npy' }, body: encodeNpy(x) });
+    expected.push(encodeNpy(nonLocalBlock(x, weights)));
+    const raw = i % 2 === 0;
+    manifest.push({ headers: raw ? { 'Content-Type': 'application/octet-stream', 'X-Shape': SHAPE.join(',') } : { 'Content-Type': 'application/x-npy' } });
+    fs.writeFileSync(path.join(dir, `req-${i}.bin`), raw ? rawBody(x) : encodeNpy(x));
   }
-  // Baseline: /healthz with nothing running (the same 5 ms polling), for comparison with the burst.
-  const idle: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const t = performance.now();
-    await request('GET', '/healthz', {}, undefined, healthAgent);
-    idle.push(performance.now() - t);
-    await new Promise((res) => setTimeout(res, 5));
-  }
-  idle.sort((a, b) => a - b);
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
 
-  const latencies: number[] = new Array<number>(REQUESTS);
-  const replies: Reply[] = new Array<Reply>(REQUESTS);
-  let next = 0;
-  let burstDone = false;
-  const health: number[] = [];
-  let healthFailures = 0;
-  const poll = (async () => {
-    while (!burstDone) {
-      const t0 = performance.now();
-      const r = await request('GET', '/healthz', {}, undefined, healthAgent);
-      health.push(performance.now() - t0);
-      const h = JSON.parse(r.body.toString()) as { ok: boolean; running: number; queued: number };
-      if (r.status !== 200 || h.ok !== true || typeof h.running !== 'number' || typeof h.queued !== 'number') healthFailures++;
-      await new Promise((res) => setTimeout(res, 5));
-    }
-  })();
-  const worker = async (): Promise<void> => {
-    while (next < REQUESTS) {
-      const i = next++;
-      const t0 = performance.now();
-      replies[i] = await request('POST', '/block', bodies[i].headers, bodies[i].body);
-      latencies[i] = performance.now() - t0;
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const wall = performance.now() - t0;
-  burstDone = true;
-  await poll;
+  const loader = await startClient(['burst', String(port), dir, String(CONCURRENCY), String(LOADER_NICE)]);
+  const poller = await startClient(['poll', String(port), String(POLL_INTERVAL_MS)]);
+  await sleep(150); // idle polls, for comparison
+  const burstDone = nextMessage<{ result: BurstResult }>(loader);
+  loader.send('go');
+  const { result } = await burstDone;
+  await sleep(50);
+  const pollsDone = nextMessage<{ polls: Poll[] }>(poller);
+  poller.send('stop');
+  const { polls } = await pollsDone;
 
-  for (let i = 0; i < REQUESTS; i++) {
-    const r = replies[i];
-    expect(r.status).toBe(200);
-    expect(r.headers['content-type']).toBe('application/x-npy');
-    expect(Number(r.headers['x-elapsed-ms'])).toBeGreaterThanOrEqual(0);
-    const z = parseNpy(new Uint8Array(r.body.buffer, r.body.byteOffset, r.body.byteLength));
-    expect(z.shape).toEqual(SHAPE);
-    // Bit for bit: compare the raw bytes.
-    expect(Buffer.from(z.data.buffer, z.data.byteOffset, z.data.byteLength)
-      .equals(Buffer.from(expected[i].buffer, expected[i].byteOffset, expected[i].byteLength))).toBe(true);
-  }
-  expect(healthFailures).toBe(0);
-  expect(health.length).toBeGreaterThan(0);
+  // The polls that overlap the burst, every one of them; the idle ones before it for comparison.
+  expect(polls.every((p) => p.ok)).toBe(true);
+  const overlapping = polls.filter((p) => p.t0 < result.end && p.t1 > result.start);
+  const worstPoll = overlapping.reduce((w, p) => (p.t1 - p.t0 > w.t1 - w.t0 ? p : w), overlapping[0]);
+  const during = overlapping.map((p) => p.t1 - p.t0).sort((a, b) => a - b);
+  const idle = polls.filter((p) => p.t1 <= result.start);
+  const idleWarm = idle.filter((p) => !p.firstOnConnection).map((p) => p.t1 - p.t0).sort((a, b) => a - b);
+  const idleFirst = idle.find((p) => p.firstOnConnection);
+  expect(during.length).toBeGreaterThan(10);
+  expect(idleWarm.length).toBeGreaterThan(5);
 
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const worstHealth = Math.max(...health);
+  const latencies = result.replies.map((r) => r.latencyMs).sort((a, b) => a - b);
+  const wall = result.end - result.start;
+  const worstHealth = during[during.length - 1];
   process.stderr.write(
     `server: requests=${REQUESTS} concurrency=${CONCURRENCY} shape=[${SHAPE.join(',')}] throughput=${(REQUESTS / (wall / 1000)).toFixed(1)} req/s ` +
-    `p50=${percentile(sorted, 50).toFixed(1)} ms p99=${percentile(sorted, 99).toFixed(1)} ms ` +
-    `healthz polls=${health.length} worst=${worstHealth.toFixed(1)} ms p50=${percentile([...health].sort((a, b) => a - b), 50).toFixed(1)} ms ` +
-    `(idle: p50=${percentile(idle, 50).toFixed(1)} ms worst=${idle[idle.length - 1].toFixed(1)} ms)\n`);
-  expect(worstHealth).toBeLessThan(HEALTHZ_BOUND_MS);
+    `p50=${percentile(latencies, 50).toFixed(1)} ms p99=${percentile(latencies, 99).toFixed(1)} ms ` +
+    `healthz during the burst: polls=${during.length} p50=${percentile(during, 50).toFixed(1)} ms worst=${worstHealth.toFixed(1)} ms ` +
+    `(sent ${(worstPoll.t0 - result.start).toFixed(0)} ms into the ${wall.toFixed(0)} ms burst) ` +
+    `(idle: polls=${idleWarm.length} p50=${percentile(idleWarm, 50).toFixed(1)} ms worst=${idleWarm[idleWarm.length - 1].toFixed(1)} ms, ` +
+    `first on a new connection ${idleFirst ? (idleFirst.t1 - idleFirst.t0).toFixed(1) : '-'} ms) ` +
+    `goal ${HEALTHZ_GOAL_MS} ms ${worstHealth <= HEALTHZ_GOAL_MS ? 'met' : 'NOT met'}\n`);
+
+  // Every answer, byte for byte: the whole .npy equals encodeNpy(nonLocalBlock(x)).
+  for (let i = 0; i < REQUESTS; i++) {
+    const r = result.replies[i];
+    expect(r.status).toBe(200);
+    expect(r.contentType).toBe('application/x-npy');
+    expect(r.elapsedMs).toBeGreaterThanOrEqual(0);
+    const body = fs.readFileSync(path.join(dir, `res-${i}.bin`));
+    const z = parseNpy(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    expect(z.shape).toEqual(SHAPE);
+    expect(body.equals(Buffer.from(expected[i].buffer, expected[i].byteOffset, expected[i].byteLength))).toBe(true);
+  }
+
+  expect(worstHealth).toBeLessThanOrEqual(HEALTHZ_BOUND_MS);
 });
 
 test('errors are JSON (413, 400, 404, 405, 415) and the server keeps serving', async () => {
