@@ -50,7 +50,8 @@ describe('nonLocalBlock() validation', () => {
 describe('the native block defends itself', () => {
   const good = () => ({
     batch: 1, channels: 2, inter: 1, t: 1, h: 2, w: 2, poolT: 1, poolH: 1, poolW: 1, poolBeforeConv: false, affinity: 0, scale: 1,
-    wx: new Float32Array(6), bx: new Float32Array(3), wp: null, bp: null, outWt: new Float32Array(2), outB: new Float32Array(2),
+    // wx: C = 2 rows × one 64-column panel (the native block takes it as column panels)
+    wx: new Float32Array(128), bx: new Float32Array(3), wp: null, bp: null, outWt: new Float32Array(2), outB: new Float32Array(2),
     concatTheta: null, concatPhi: null, threads: 1,
   });
   const run = (xArr: unknown, out: unknown, d: object) => (binding().nonLocalBlock as (...a: unknown[]) => unknown)(xArr, out, d);
@@ -58,7 +59,7 @@ describe('the native block defends itself', () => {
     ['x a Float64Array', () => [new Float64Array(8), new Float32Array(8), good()], /^x must be a Float32Array$/],
     ['x too short', () => [new Float32Array(7), new Float32Array(8), good()], /^x has 7 elements but its shape \[B=1, C=2, N=4\] needs 8$/],
     ['out aliasing x', () => { const a = new Float32Array(8); return [a, a, good()]; }, /^out must not share memory with x or the weights$/],
-    ['wx wrong length', () => [new Float32Array(8), new Float32Array(8), { ...good(), wx: new Float32Array(5) }], /^descriptor\.wx has 5 elements but its shape \[6\] needs 6$/],
+    ['wx wrong length', () => [new Float32Array(8), new Float32Array(8), { ...good(), wx: new Float32Array(6) }], /^descriptor\.wx has 6 elements but its shape \[128\] needs 128$/],
     ['pool of 3', () => [new Float32Array(8), new Float32Array(8), { ...good(), poolW: 3 }], /^descriptor\.poolW must be an integer in \[1, 2\]/],
     ['pool leaves nothing', () => [new Float32Array(4), new Float32Array(4), { ...good(), h: 1, w: 2, poolH: 2 }], /^sub-sampling \[1, 1, 2\] by \[1, 2, 1\] leaves no key positions$/],
     ['pool-before without a pool', () => [new Float32Array(8), new Float32Array(8), { ...good(), poolBeforeConv: true }], /^descriptor\.poolBeforeConv needs a pooling kernel$/],

@@ -123,17 +123,30 @@ export function foldOutput(w: NonLocalWeights): { weight: Float64Array; bias: Fl
   return { weight, bias };
 }
 
-/** [out][in] convolutions side by side, transposed to [in][Σ out] (the GEMM's B panel). */
+/**
+ * Width of the kernel's column panels (native/kernel/kernel_table.h kPanelColumns): the native
+ * GEMM reads its B operand as ⌈cols / 64⌉ panels of [rows][64] floats, each microkernel tile's slice
+ * contiguous. The same for every instruction set, so the packed weights below serve any kernel.
+ */
+export const PANEL_COLUMNS = 64;
+
+/**
+ * [out][in] convolutions side by side, transposed to [in][Σ out] (the GEMM's B) and laid out as
+ * column panels: column c of input row i at ⌊c/64⌋·in·64 + i·64 + c mod 64 (padding columns 0).
+ */
 function stackTransposed(convs: Conv1x1[], inC: number): { w: Float32Array; b: Float32Array } {
   const cols = convs.reduce((n, c) => n + c.weight.length / inC, 0);
-  const w = new Float32Array(inC * cols);
+  const panelStride = inC * PANEL_COLUMNS;
+  const w = new Float32Array(Math.ceil(cols / PANEL_COLUMNS) * panelStride);
   const b = new Float32Array(cols);
   let offset = 0;
   for (const conv of convs) {
     const outC = conv.weight.length / inC;
     for (let o = 0; o < outC; o++) {
-      for (let i = 0; i < inC; i++) w[i * cols + offset + o] = conv.weight[o * inC + i];
-      b[offset + o] = conv.bias === null ? 0 : conv.bias[o];
+      const col = offset + o;
+      const base = Math.floor(col / PANEL_COLUMNS) * panelStride + (col % PANEL_COLUMNS);
+      for (let i = 0; i < inC; i++) w[base + i * PANEL_COLUMNS] = conv.weight[o * inC + i];
+      b[col] = conv.bias === null ? 0 : conv.bias[o];
     }
     offset += outC;
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../kernel/kernel_table.h"
 #include "tensor_args.h"
 
 namespace nonlocal_binding {
@@ -77,9 +78,13 @@ BlockCall ParseBlockCall(const Napi::CallbackInfo& info) {
   std::vector<FloatView> weights;
   const int64_t kx = nonlocal::ProjectionColumnsX(p);
   const int64_t kp = nonlocal::ProjectionColumnsPooled(p);
-  p.wx = RequireWeight(env, d, "wx", CheckedProduct({p.channels, kx}), &weights);
+  // wx and wp come as column panels: C × (columns rounded up to whole panels).
+  const auto panelled = [](int64_t columns) {
+    return (columns + nonlocal::kPanelColumns - 1) / nonlocal::kPanelColumns * nonlocal::kPanelColumns;
+  };
+  p.wx = RequireWeight(env, d, "wx", CheckedProduct({p.channels, panelled(kx)}), &weights);
   p.bx = RequireWeight(env, d, "bx", kx, &weights);
-  p.wp = RequireWeight(env, d, "wp", CheckedProduct({p.channels, kp}), &weights);
+  p.wp = RequireWeight(env, d, "wp", CheckedProduct({p.channels, panelled(kp)}), &weights);
   p.bp = RequireWeight(env, d, "bp", kp, &weights);
   p.out_wt = RequireWeight(env, d, "outWt", CheckedProduct({p.inter, p.channels}), &weights);
   p.out_b = RequireWeight(env, d, "outB", p.channels, &weights);

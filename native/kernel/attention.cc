@@ -51,8 +51,7 @@ struct ScratchLayout {
   int64_t bytes;                                                  // one thread, aligned parts
 };
 
-ScratchLayout LayoutScratch(const AttentionProblem& p, const BlockPlan& plan,
-                            const KernelTable& table) {
+ScratchLayout LayoutScratch(const AttentionProblem& p, const BlockPlan& plan) {
   const int64_t br = plan.query_block;
   const int64_t bc = plan.key_block + kMaxScoreKeys;
   ScratchLayout l{};
@@ -62,10 +61,8 @@ ScratchLayout LayoutScratch(const AttentionProblem& p, const BlockPlan& plan,
   l.per_query = RoundUp(br, kAlignFloats);
   l.key_dot = RoundUp(bc, kAlignFloats);
   l.pointers = RoundUp(bc, 8);
-  // Column panels of the value block, only when dv spans more than one microkernel tile.
-  l.value_pack = p.value_width > table.panel_columns
-                     ? plan.key_block * RoundUp(p.value_width, table.panel_columns)
-                     : 0;
+  // Column panels of the value block (used when dv spans more than one microkernel tile).
+  l.value_pack = plan.key_block * RoundUp(p.value_width, kPanelColumns);
   l.bytes = 4 * (l.query_t + l.scores_t + l.acc + 4 * l.per_query + l.key_dot + l.value_pack) +
             2 * l.pointers * static_cast<int64_t>(sizeof(const float*));
   return l;
@@ -90,7 +87,7 @@ Scratch CarveScratch(const ScratchLayout& l, unsigned char* base) {
   f += l.per_query;
   s.key_dot = f;
   f += l.key_dot;
-  s.value_pack = l.value_pack > 0 ? f : nullptr;
+  s.value_pack = f;
   f += l.value_pack;
   const float** ptrs = reinterpret_cast<const float**>(f);
   s.key_rows = ptrs;
@@ -130,7 +127,7 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
 
   const KernelTable* table = ActiveKernelTable();
   const BlockPlan plan = PlanBlocks(p, *table, threads);
-  const ScratchLayout layout = LayoutScratch(p, plan, *table);
+  const ScratchLayout layout = LayoutScratch(p, plan);
   const int64_t blocks_per_stream = (p.queries + plan.query_block - 1) / plan.query_block;
   const int64_t tasks = p.batch * p.heads * blocks_per_stream;
   int team = static_cast<int>(tasks < threads ? tasks : threads);

@@ -197,13 +197,10 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   const int64_t n_xt = gaussian ? N * C : 0;
   const int64_t n_xpt = gaussian && sub ? M * C : 0;
   const int64_t n_rows = depth_max;
-  const int64_t n_wx_panels = kx > 0 ? ColumnPanelFloats(table, C, kx) : 0;
-  const int64_t n_wp_panels = kp > 0 ? ColumnPanelFloats(table, C, kp) : 0;
-  const int64_t n_yt_panels = ColumnPanelFloats(table, Ci, N);
+  const int64_t n_yt_panels = ColumnPanelFloats(Ci, N);
   const int64_t bytes = Carver::Size(4 * n_proj) + Carver::Size(4 * n_kv) + Carver::Size(4 * n_xp) +
                         Carver::Size(4 * n_kvp) + Carver::Size(4 * n_xt) + Carver::Size(4 * n_xpt) +
                         Carver::Size(4 * N * Ci) + Carver::Size(4 * n_yt_panels) +
-                        Carver::Size(4 * n_wx_panels) + Carver::Size(4 * n_wp_panels) +
                         Carver::Size(4 * C * n_stride) +
                         Carver::Size(static_cast<int64_t>(sizeof(const float*)) * n_rows);
   // The scratch is a few times one batch item of x; refuse anything beyond 8× that (and 1 GiB).
@@ -221,16 +218,11 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   float* const xpt = carve.Floats(n_xpt);
   float* const y = carve.Floats(N * Ci);
   float* const yt = carve.Floats(n_yt_panels);
-  float* const wx_panels = carve.Floats(n_wx_panels);
-  float* const wp_panels = carve.Floats(n_wp_panels);
   float* const z = carve.Floats(C * n_stride);
   const float** const row_ptrs = carve.Pointers(n_rows);
 
   // The output is usually a fresh allocation that nothing has touched yet.
   AdviseHugePages(p.out, static_cast<size_t>(p.batch * C * N) * sizeof(float));
-  // The weights as column panels, once per call (batch items share them).
-  if (kx > 0) PackColumnPanels(table, p.wx, kx, C, kx, wx_panels, threads);
-  if (kp > 0) PackColumnPanels(table, p.wp, kp, C, kp, wp_panels, threads);
 
   for (int64_t b = 0; b < p.batch; ++b) {
     if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
@@ -240,7 +232,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     // 1. Projections of x (θ, and φ|g unless Caffe2 order) in one pass over x.
     if (kx > 0) {
       const KernelOutcome g =
-          Gemm(table, x, N, N, wx_panels, C, kx, p.bx, proj, kx_stride, row_ptrs, threads);
+          Gemm(table, x, N, N, p.wx, C, kx, p.bx, proj, kx_stride, row_ptrs, threads);
       if (g.status != Status::kOk) return g;
     }
     if (p.pool_before_conv || (gaussian && sub)) PoolChannels(x, C, in, kernel, xp, threads);
@@ -255,7 +247,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     const int64_t phi_g_offset = gaussian ? 0 : Ci;  // where φ|g start among proj's columns
     if (p.pool_before_conv) {
       const KernelOutcome g =
-          Gemm(table, xp, M, M, wp_panels, C, kp, p.bp, kvp, kp_stride, row_ptrs, threads);
+          Gemm(table, xp, M, M, p.wp, C, kp, p.bp, kvp, kp_stride, row_ptrs, threads);
       if (g.status != Status::kOk) return g;
       keys = kvp;
       values = kvp + (gaussian ? 0 : Ci);
@@ -313,7 +305,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
 
     if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
     // 4. z = W_z y channels-first: z[c][n] = Σ_ci W_zᵀ[ci][c] · yᵀ[ci][n].
-    TransposeToPanels(y, N, Ci, table.panel_columns, yt, threads);
+    TransposeToPanels(y, N, Ci, kPanelColumns, yt, threads);
     const KernelOutcome projected =
         Gemm(table, p.out_wt, C, C, yt, Ci, N, nullptr, z, n_stride, row_ptrs, threads);
     if (projected.status != Status::kOk) return projected;

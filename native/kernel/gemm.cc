@@ -45,9 +45,9 @@ void PackRowPanels(const float* a, int64_t a_stride, int64_t rows, int64_t depth
 
 }  // namespace
 
-void PackColumnPanels(const KernelTable& table, const float* b, int64_t b_stride, int64_t depth,
+void PackColumnPanels(const float* b, int64_t b_stride, int64_t depth,
                       int64_t cols, float* panels, int threads) noexcept {
-  const int64_t p = table.panel_columns;
+  const int64_t p = kPanelColumns;
   const int64_t count = CeilDiv(cols, p);
   ParallelFor(threads, count, [&](int64_t panel) {
     const int64_t c0 = panel * p;
@@ -71,7 +71,7 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
                            static_cast<size_t>(team) * max_width * kDepthChunk * sizeof(float));
   if (packs.data() == nullptr)
     return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
-  const int64_t p = table.panel_columns;
+  const int64_t p = kPanelColumns;
   for (int64_t j = 0; j < depth; ++j) row_pointers[j] = b_panels + j * p;
   const int64_t panel_stride = depth * p;
 

@@ -15,14 +15,13 @@
 namespace nonlocal {
 
 // Floats needed by PackColumnPanels for a depth × cols matrix.
-inline int64_t ColumnPanelFloats(const KernelTable& table, int64_t depth, int64_t cols) {
-  const int64_t p = table.panel_columns;
-  return depth * ((cols + p - 1) / p * p);
+inline int64_t ColumnPanelFloats(int64_t depth, int64_t cols) {
+  return depth * ((cols + kPanelColumns - 1) / kPanelColumns * kPanelColumns);
 }
 
-// panels ← B[j][c] = b[j·b_stride + c] as column panels of table.panel_columns (panel stride
+// panels ← B[j][c] = b[j·b_stride + c] as column panels of kPanelColumns (panel stride
 // depth·P). Columns past `cols` in the last panel are left unset: the microkernel never reads them.
-void PackColumnPanels(const KernelTable& table, const float* b, int64_t b_stride, int64_t depth,
+void PackColumnPanels(const float* b, int64_t b_stride, int64_t depth,
                       int64_t cols, float* panels, int threads) noexcept;
 
 // The GEMM above over `threads` threads. `row_pointers` is caller scratch for `depth` pointers.

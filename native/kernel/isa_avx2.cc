@@ -76,8 +76,7 @@ struct Simd {
 
 const KernelTable* Avx2KernelTable() {
   static const KernelTable table{"avx2", Simd::W, Simd::kScoreVecs * Simd::W,
-                                    Simd::kScoreKeys, Simd::kValueRows,
-                                    Simd::kValueVecs * Simd::W, &RunTask,
+                                    Simd::kScoreKeys, Simd::kValueRows, &RunTask,
                                     &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }

@@ -73,8 +73,7 @@ struct Simd {
 
 const KernelTable* Avx512KernelTable() {
   static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W,
-                                    Simd::kScoreKeys, Simd::kValueRows,
-                                    Simd::kValueVecs * Simd::W, &RunTask,
+                                    Simd::kScoreKeys, Simd::kValueRows, &RunTask,
                                     &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }

@@ -99,8 +99,7 @@ struct Simd {
 
 const KernelTable* ScalarKernelTable() {
   static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W,
-                                    Simd::kScoreKeys, Simd::kValueRows,
-                                    Simd::kValueVecs * Simd::W, &RunTask,
+                                    Simd::kScoreKeys, Simd::kValueRows, &RunTask,
                                     &OuterAccumulate, &FmaLoop, &ExpArray};
   return &table;
 }

@@ -35,9 +35,11 @@ struct Scratch {
 };
 
 // Column panels: a matrix of `rows` rows and `cols` columns stored as ⌈cols / P⌉ panels of
-// P = KernelTable::panel_columns columns, panel k holding columns [kP, kP + P) of every row
-// contiguously: element (r, c) at (c / P)·panel_stride + r·P + c % P. One microkernel column tile
-// then reads a contiguous run of memory. Read in place, rows a power-of-two-ish stride apart
+// P = kPanelColumns columns, panel k holding columns [kP, kP + P) of every row contiguously:
+// element (r, c) at (c / P)·panel_stride + r·P + c % P. One microkernel column tile (64 columns
+// on AVX-512, 16 on AVX2 and portable code: always a divisor of P) then reads a contiguous run.
+// P is the same for every ISA, so the TypeScript layer can pack the block's weights once and
+// cache them whatever kernel runs later. Read in place, rows a power-of-two-ish stride apart
 // (2 KB for d = 512, 6 KB for the block's θ|φ|g) all map to a handful of L1 sets and evict each
 // other long before the tile is reused.
 
@@ -49,13 +51,14 @@ struct Task {
   int64_t rows;
 };
 
+constexpr int64_t kPanelColumns = 64;  // P (lib/block/weights.ts PANEL_COLUMNS must match)
+
 struct KernelTable {
   const char* name;     // "scalar" | "avx2" | "avx512"
   int vector_width;     // floats per vector register
   int query_tile;       // queries per Sᵀ microkernel tile; Br must be a multiple of it
   int score_keys;       // keys per Sᵀ microkernel tile; Bc is a multiple of it (no padded rows)
   int tile_rows;        // R: rows per P·V / GEMM microkernel tile (A micro-panel height)
-  int panel_columns;    // P: columns per P·V microkernel tile, and the width of column panels
   void (*run_task)(const AttentionProblem& problem, const BlockPlan& plan, const Task& task,
                    const Scratch& scratch);
   // The outer-product GEMM step shared by P·V and the block's 1×1 convolutions:

@@ -141,8 +141,13 @@ void BlockCase(nonlocal::Affinity affinity, bool sub, bool before, const std::st
   std::vector<float> owt = Random(static_cast<size_t>(Ci * C), 82), ob = Random(static_cast<size_t>(C), 83);
   std::vector<float> ct = Random(static_cast<size_t>(Ci), 84), cp = Random(static_cast<size_t>(Ci), 85);
   p.x = x.data(); p.out = out.data();
-  p.wx = kx ? wx.data() : nullptr; p.bx = kx ? bx.data() : nullptr;
-  p.wp = kp ? wp.data() : nullptr; p.bp = kp ? bp.data() : nullptr;
+  // The block takes wx and wp as column panels; the reference below reads the plain layout.
+  std::vector<float> wx_panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(C, kx)));
+  std::vector<float> wp_panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(C, kp)));
+  if (kx) nonlocal::PackColumnPanels(wx.data(), kx, C, kx, wx_panels.data(), 1);
+  if (kp) nonlocal::PackColumnPanels(wp.data(), kp, C, kp, wp_panels.data(), 1);
+  p.wx = kx ? wx_panels.data() : nullptr; p.bx = kx ? bx.data() : nullptr;
+  p.wp = kp ? wp_panels.data() : nullptr; p.bp = kp ? bp.data() : nullptr;
   p.out_wt = owt.data(); p.out_b = ob.data(); p.concat_theta = ct.data(); p.concat_phi = cp.data();
   const nonlocal::KernelOutcome r = nonlocal::RunNonLocalBlock(p, 2);
   Expect(r.status == nonlocal::Status::kOk, "RunNonLocalBlock status");
@@ -257,8 +262,8 @@ void GemmCase(int64_t rows, int64_t depth, int64_t cols, int threads, bool bias,
   const std::vector<float> b = Random(static_cast<size_t>(depth * cols), 13 + cols);  // b[j][c]
   const std::vector<float> column_bias = Random(static_cast<size_t>(cols), 17);
   const int64_t stride = (cols + 15) / 16 * 16;
-  std::vector<float> panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(table, depth, cols)));
-  nonlocal::PackColumnPanels(table, b.data(), cols, depth, cols, panels.data(), threads);
+  std::vector<float> panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(depth, cols)));
+  nonlocal::PackColumnPanels(b.data(), cols, depth, cols, panels.data(), threads);
   // 64-byte aligned accumulator, as the block's scratch carver hands it out.
   std::vector<float> storage(static_cast<size_t>(rows * stride + 16));
   float* acc = storage.data() + (16 - (reinterpret_cast<uintptr_t>(storage.data()) / 4) % 16) % 16;
