@@ -81,17 +81,13 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
     const int64_t r_end = r1 < rows ? r1 : rows;
     if (r0 >= r_end) return;
     const int64_t width = r_end - r0;
-    // Every row starts as the bias row (padding columns 0): fill the first, copy it down.
-    float* first = acc + r0 * acc_stride;
-    for (int64_t c = 0; c < acc_stride; ++c)
-      first[c] = column_bias != nullptr && c < cols ? column_bias[c] : 0.0f;
-    for (int64_t r = r0 + 1; r < r_end; ++r)
-      std::memcpy(acc + r * acc_stride, first, static_cast<size_t>(acc_stride) * sizeof(float));
+    // The first depth pass writes bias + its sum (no separate bias pass, no read of stale acc);
+    // the others add to it.
     for (int64_t j0 = 0; j0 < depth; j0 += kDepthChunk) {
       const int64_t kc = depth - j0 < kDepthChunk ? depth - j0 : kDepthChunk;
       PackRowPanels(a + j0 * a_stride + r0, a_stride, width, kc, table.tile_rows, pack);
       table.outer_accumulate(pack, width, row_pointers + j0, panel_stride, kc, cols,
-                             acc + r0 * acc_stride, acc_stride);
+                             acc + r0 * acc_stride, acc_stride, j0 == 0, column_bias);
     }
   };
   float* const pack_base = reinterpret_cast<float*>(packs.data());

@@ -67,10 +67,12 @@ struct KernelTable {
   // j·R + r % R], so one microkernel's A operand is contiguous. B is column panels
   // (panel_stride > 0: B[j][c] = b_rows[j][(c / P)·panel_stride + c % P]) or plain rows
   // (panel_stride = 0: B[j][c] = b_rows[j][c]).
-  // acc is 64-byte aligned with a row stride that is a multiple of 16 floats.
+  // acc is 64-byte aligned with a row stride that is a multiple of 16 floats. With `overwrite`,
+  // acc is not read: acc[r][c] = bias[c] (0 if bias is null) + Σ …, and the columns from `cols`
+  // up to the next multiple of the vector width are written as 0.
   void (*outer_accumulate)(const float* a_panels, int64_t rows, const float* const* b_rows,
                            int64_t panel_stride, int64_t depth, int64_t cols, float* acc,
-                           int64_t acc_stride);
+                           int64_t acc_stride, bool overwrite, const float* bias);
   // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
   // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
   double (*fma_loop)(int64_t iterations, float seed, float* sink);
