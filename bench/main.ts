@@ -43,6 +43,29 @@ function installed(name: string, ...alsoNeeded: string[]): string | null {
   }
 }
 
+/**
+ * One-thread contenders all run on the same core (taskset -c <first allowed CPU>, where Linux has
+ * taskset): on a shared VM the cores need not be equally fast — on this project's VM one vCPU ran
+ * memory-heavy code about 35% slower than the other at the same FMA peak — and a 1-thread row must
+ * not depend on which core the scheduler happened to pick.
+ */
+function pinnedCommand(threads: number, argv: string[]): [string, string[]] {
+  if (threads !== 1 || process.platform !== 'linux' || pinCpu === null) return [argv[0], argv.slice(1)];
+  return ['taskset', ['-c', String(pinCpu), ...argv]];
+}
+
+const pinCpu: number | null = (() => {
+  if (process.platform !== 'linux') return null;
+  try {
+    // "pid N's current affinity list: 0,1" → the first CPU this process may use
+    const list = execFileSync('taskset', ['-cp', String(process.pid)], { encoding: 'utf8' }).split(':').pop()!.trim();
+    const first = Number.parseInt(list, 10);
+    return Number.isInteger(first) ? first : null;
+  } catch {
+    return null; // no taskset: unpinned
+  }
+})();
+
 function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined, rounds: number): ContenderResult | { failed: string } {
   const slow = entry.gflopsEstimate !== undefined;
   const verySlow = slow && c.gflop / entry.gflopsEstimate! > 5; // multi-second calls: no warm-up, two samples
@@ -59,7 +82,8 @@ function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined, 
   const script = path.join(__dirname, 'contender.js');
   try {
     // The spec goes through stdin: a probe of 3 × 1024 numbers is too long for one argv string.
-    const stdout = execFileSync(process.execPath, [script], { input: JSON.stringify(spec), encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+    const [command, args] = pinnedCommand(entry.threads, [process.execPath, script]);
+    const stdout = execFileSync(command, args, { input: JSON.stringify(spec), encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
     return JSON.parse(stdout.trim().split('\n').pop()!) as ContenderResult;
   } catch (error) {
     const status = (error as { status?: number }).status;
@@ -80,6 +104,9 @@ function main(): void {
   const args = new Set(argv);
   const only = argv.flatMap((a, i) => (a === '--only' && i + 1 < argv.length ? [argv[i + 1]] : []));
   const json = args.has('--json');
+  const roundsArg = argv.flatMap((a, i) => (a === '--rounds' && i + 1 < argv.length ? [Number(argv[i + 1])] : []))[0];
+  const rounds = roundsArg !== undefined && Number.isInteger(roundsArg) && roundsArg >= 1 ? roundsArg : 3;
+
   const cores = os.availableParallelism();
   const ortVersion = installed('onnxruntime-node', 'protobufjs');
   const tfjsVersion = installed('@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm');
@@ -92,6 +119,8 @@ function main(): void {
     openmp: info().openmp,
     onnxruntime: ortVersion,
     tfjs: tfjsVersion,
+    pinnedCpu: pinCpu,
+    rounds,
   };
   const log = (s: string): void => {
     if (!json) process.stderr.write(`${s}\n`);
@@ -104,8 +133,6 @@ function main(): void {
   // Rounds: the native and ORT contenders of a case run one after another, `rounds` times over,
   // and each one's samples are pooled. A machine whose speed drifts (a shared VM) then slows every
   // contender alike, instead of whichever happened to run during the slow spell.
-  const roundsArg = argv.flatMap((a, i) => (a === '--rounds' && i + 1 < argv.length ? [Number(argv[i + 1])] : []))[0];
-  const rounds = roundsArg !== undefined && Number.isInteger(roundsArg) && roundsArg >= 1 ? roundsArg : 3;
   const cases = plan({ cores, quick: args.has('--quick'), ortVariants: args.has('--ort-variants') })
     .filter((c) => only.length === 0 || only.some((o) => c.shape.id.includes(o)))
     .map((c) => (args.has('--no-js') ? { ...c, entries: c.entries.filter((e) => e.family === 'native' || e.family === 'ort') } : c));

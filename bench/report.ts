@@ -35,6 +35,10 @@ export interface Machine {
   openmp: boolean;
   onnxruntime: string | null;
   tfjs: string | null;
+  /** the CPU the 1-thread contenders are pinned to (taskset), or null */
+  pinnedCpu: number | null;
+  /** native and ORT rounds, samples pooled */
+  rounds: number;
 }
 
 export function machineLine(m: Machine): string {
@@ -51,6 +55,7 @@ export function markdown(m: Machine, peak: { all: number; one: number }, rows: R
     'FLOPs: attention 4·B·N·M·d; block 2·N·C·3Ci (θ|φ|g) + 4·N·M·Ci (attention) + 2·N·Ci·C (W_z).',
     'ORT ÷ ours: the faster ORT graph (operator) or the ORT block graph, same thread count, ÷ the native median (> 1: native is faster).',
     '× JS: speed-up over the naive JS loop (operator) or reference.nonLocalBlock (block). Peak RSS: the whole contender process.',
+    `Medians of every sample; native and ORT ran in ${m.rounds} interleaved round${m.rounds === 1 ? '' : 's'}, each contender in its own process${m.pinnedCpu === null ? '' : `; 1-thread rows pinned to CPU ${m.pinnedCpu} (taskset)`}. Native gets a preallocated \`out\`, ORT preallocated output tensors.`,
     '',
     '| shape | contender | median ms | GFLOP/s | % of peak | peak RSS MB | ORT ÷ ours | × JS |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
