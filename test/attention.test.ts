@@ -73,6 +73,7 @@ describe.each(SUPPORTED_ISAS)('attention on the %s kernel', (isa) => {
       { B: 3, H: 2, N: 130, M: 67, dk: 8, dv: 70 },
       { B: 1, H: 1, N: 200, M: 300, dk: 65, dv: 33 }, // more than one key block and query block
       { B: 1, H: 1, N: 2, M: 400, dk: 130, dv: 150 },
+      { B: 1, H: 1, N: 600, M: 70, dk: 256, dv: 260 }, // wide heads: 128-query tasks, a partial last one
     ];
     for (const dims of shapes) {
       const c = makeCase(dims, affinity);

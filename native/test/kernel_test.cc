@@ -309,6 +309,7 @@ int main() {
       AttentionCase(1, 1, 70, 300, 65, 33, a, true, 3, isa);
       AttentionCase(1, 2, 1, 1, 1, 1, a, false, 2, isa);
       AttentionCase(1, 1, 40, 200, 20, 150, a, true, 2, isa);  // dv over several column panels
+      AttentionCase(1, 1, 700, 150, 256, 300, a, true, 1, isa);  // wide heads: 128-query tasks, a tail
       for (bool sub : {false, true})
         for (bool before : {false, true})
           if (sub || !before) BlockCase(a, sub, before, isa);
