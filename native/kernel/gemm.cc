@@ -2,9 +2,9 @@
 //   - rows are cut into chunks, one task each; the chunk count is a multiple of the team size and
 //     the chunks are equal to within one 12-row tile, so two threads finish together;
 //   - the depth is streamed in passes of kDepthChunk: the chunk's A block for the pass is packed
-//     as row micro-panels (kDepthChunk × rows, about 48 KB, in L2) and one column tile's B slice
-//     (kDepthChunk × P floats, 32 KB for P = 64) stays in L1 while every row tile of the chunk
-//     streams past it (the microkernel loops column tiles outside, row tiles inside);
+//     as row micro-panels (kDepthChunk × rows, about 100 KB, in L2) and one column tile's B slice
+//     (kDepthChunk × P floats, 64 KB for P = 64) is reused from L1/L2 while every row tile of the
+//     chunk streams past it (the microkernel loops column tiles outside, row tiles inside);
 //   - B comes pre-packed as column panels, so that slice is contiguous: read in place, its rows
 //     would sit one matrix row apart (6 KB for θ|φ|g of a C = 1024 block) and share a few L1 sets.
 #include "gemm.h"
@@ -23,7 +23,10 @@ namespace {
 
 constexpr int64_t kRowTile = 12;       // a multiple of every table's P·V tile height (4 and 6)
 constexpr int64_t kTilesPerChunk = 8;  // about 96 rows per task
-constexpr int64_t kDepthChunk = 128;
+// 256 deep: the column tile's B slice (64 KB) lives in L2 rather than L1, which the microkernel's
+// 4 loads per 24 FMAs tolerate, and the accumulator makes half as many round trips; measured
+// 3–8 % faster than 128 on two threads for the block's shapes.
+constexpr int64_t kDepthChunk = 256;
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
