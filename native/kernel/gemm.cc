@@ -9,6 +9,8 @@
 //     would sit one matrix row apart (6 KB for θ|φ|g of a C = 1024 block) and share a few L1 sets.
 #include "gemm.h"
 
+#include <atomic>
+#include <cstdint>
 #include <cstring>
 
 #include "parallel.h"
@@ -46,6 +48,47 @@ void PackRowPanels(const float* a, int64_t a_stride, int64_t rows, int64_t depth
   }
 }
 
+// Chunks [0, count) dealt to the team as contiguous ranges: a thread works through its own range
+// front to back, then takes chunks from the back of the others'. Each core then streams one
+// contiguous block of A rows (its prefetchers stay on one pattern; measured about 10 % faster on
+// two threads than handing out chunks one at a time, which interleaves the cores' rows), while a
+// core that runs slower (a shared VM's vCPUs differ) or is descheduled still gets its work taken.
+// Each range is one atomic word, front << 32 | back; claims are compare-and-swap.
+class ChunkRanges {
+ public:
+  static constexpr int kMaxTeam = 1024;  // the most threads a call may ask for
+  ChunkRanges(int64_t count, int team) : team_(team < kMaxTeam ? team : kMaxTeam) {
+    for (int t = 0; t < team_; ++t) {
+      const uint64_t front = static_cast<uint64_t>(count * t / team_);
+      const uint64_t back = static_cast<uint64_t>(count * (t + 1) / team_);
+      ranges_[t].store(front << 32 | back, std::memory_order_relaxed);
+    }
+  }
+  bool Next(int thread, int64_t* chunk) {
+    if (Take(thread, true, chunk)) return true;
+    for (int k = 1; k < team_; ++k)
+      if (Take((thread + k) % team_, false, chunk)) return true;
+    return false;
+  }
+
+ private:
+  bool Take(int t, bool own, int64_t* chunk) {
+    uint64_t word = ranges_[t].load(std::memory_order_relaxed);
+    for (;;) {
+      const uint64_t front = word >> 32;
+      const uint64_t back = word & 0xffffffffu;
+      if (front >= back) return false;
+      const uint64_t next = own ? (front + 1) << 32 | back : front << 32 | (back - 1);
+      if (ranges_[t].compare_exchange_weak(word, next, std::memory_order_relaxed)) {
+        *chunk = static_cast<int64_t>(own ? front : back - 1);
+        return true;
+      }
+    }
+  }
+  int team_;
+  std::atomic<uint64_t> ranges_[kMaxTeam];
+};
+
 }  // namespace
 
 void PackColumnPanels(const float* b, int64_t b_stride, int64_t depth,
@@ -70,10 +113,7 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
   const int64_t chunks = threads * CeilDiv(tiles, threads * kTilesPerChunk);
   const int64_t max_width = CeilDiv(tiles, chunks) * kRowTile;
   const int team = static_cast<int>(chunks < threads ? chunks : threads);
-  const ScratchLease packs(ArenaSlot::kPack,
-                           static_cast<size_t>(team) * max_width * kDepthChunk * sizeof(float));
-  if (packs.data() == nullptr)
-    return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
+  const size_t pack_bytes = static_cast<size_t>(max_width) * kDepthChunk * sizeof(float);
   const int64_t p = kPanelColumns;
   for (int64_t j = 0; j < depth; ++j) row_pointers[j] = b_panels + j * p;
   const int64_t panel_stride = depth * p;
@@ -93,19 +133,36 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
                              acc + r0 * acc_stride, acc_stride, j0 == 0, column_bias);
     }
   };
-  float* const pack_base = reinterpret_cast<float*>(packs.data());
 #ifdef _OPENMP
   if (team > 1) {
+    // Each thread packs into its own arena lease (measured: one shared buffer cut into slices ran
+    // about 8 % slower on two threads). A thread that cannot get one takes no chunks; the others
+    // take them all, and only if every thread failed is the call out of memory.
+    ChunkRanges ranges(chunks, team);
+    std::atomic<int64_t> done{0};
 #pragma omp parallel num_threads(team)
     {
-      float* pack = pack_base + static_cast<int64_t>(omp_get_thread_num()) * max_width * kDepthChunk;
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack);
+      const ScratchLease mine(ArenaSlot::kPack, pack_bytes);
+      if (mine.data() != nullptr) {
+        float* pack = reinterpret_cast<float*>(mine.data());
+        const int thread = omp_get_thread_num();
+        int64_t chunk = 0;
+        while (ranges.Next(thread, &chunk)) {
+          run_chunk(chunk, pack);
+          done.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
     }
+    if (done.load() < chunks)
+      return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
     return KernelOutcome{Status::kOk, nullptr};
   }
 #endif
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk, pack_base);
+  const ScratchLease pack(ArenaSlot::kPack, pack_bytes);
+  if (pack.data() == nullptr)
+    return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
+  for (int64_t chunk = 0; chunk < chunks; ++chunk)
+    run_chunk(chunk, reinterpret_cast<float*>(pack.data()));
   return KernelOutcome{Status::kOk, nullptr};
 }
 
