@@ -11,8 +11,8 @@ import {
   isUint8Array,
   rangeError,
   rejectUnknownOptions,
+  requireOut,
   requireTensor,
-  sharesMemory,
   typeError,
 } from './validate';
 
@@ -177,17 +177,12 @@ function resolveCall(queryIn: unknown, keyIn: unknown, valueIn: unknown, options
   const outSize = batch * heads * queries * valueWidth;
   if (outSize > MAX_ELEMENTS) throw rangeError(`the output ${formatShape(outShape)} would have more than 2^32 − 1 elements`);
 
-  let out: Float32Array | null = null;
-  if (options.out !== undefined) {
-    const o = options.out;
-    if (!isFloat32Array(o)) throw typeError('options.out', `a Float32Array of length ${outSize} (output shape ${formatShape(outShape)})`, o);
-    if (o.length !== outSize) throw rangeError(`options.out has ${o.length} elements but the output ${formatShape(outShape)} needs ${outSize}`);
-    const inputs: [string, ArrayBufferView | null][] = [['query', query.data], ['key', key.data], ['value', value.data], ['keyPaddingMask', mask], ['concatWeights.query', concatQuery], ['concatWeights.key', concatKey]];
-    for (const [name, data] of inputs) {
-      if (data !== null && sharesMemory(o, data)) throw rangeError(`options.out must not share memory with ${name}`);
-    }
-    out = o;
-  }
+  const out =
+    options.out === undefined
+      ? null
+      : requireOut(options.out, outSize, outShape, `a Float32Array of length ${outSize} (output shape ${formatShape(outShape)})`, [
+          ['query', query.data], ['key', key.data], ['value', value.data], ['keyPaddingMask', mask], ['concatWeights.query', concatQuery], ['concatWeights.key', concatKey],
+        ]);
 
   return {
     query, key, value, layout: rank === 4 ? 1 : 0, batch, heads, queries, keys, keyWidth, valueWidth,

@@ -138,3 +138,16 @@ export function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
+
+/**
+ * Checks a caller's preallocated output (`options.out`): a Float32Array of exactly `size` elements
+ * that shares no memory with any of `inputs`. `expected` describes it for the TypeError.
+ */
+export function requireOut(value: unknown, size: number, shape: readonly number[], expected: string, inputs: [string, ArrayBufferView | null][]): Float32Array {
+  if (!isFloat32Array(value)) throw typeError('options.out', expected, value);
+  if (value.length !== size) throw rangeError(`options.out has ${value.length} elements but the output ${formatShape(shape)} needs ${size}`);
+  for (const [name, data] of inputs) {
+    if (data !== null && sharesMemory(value, data)) throw rangeError(`options.out must not share memory with ${name}`);
+  }
+  return value;
+}

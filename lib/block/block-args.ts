@@ -5,7 +5,7 @@
  */
 import { resolveThreads } from '../attention-args';
 import { AFFINITIES, formatShape, type Affinity, type Tensor } from '../tensor';
-import { isFloat32Array, isPlainObject, rangeError, rejectUnknownOptions, requireTensor, sharesMemory, typeError } from '../validate';
+import { isPlainObject, rangeError, rejectUnknownOptions, requireOut, requireTensor, typeError } from '../validate';
 import { validateWeights, type NonLocalWeights } from './weights';
 
 export interface NonLocalBlockOptions {
@@ -99,15 +99,8 @@ export function resolveBlock(xIn: unknown, weightsIn: unknown, optionsIn: unknow
   }
   const scale = mode === 'embedded_gaussian' && useScale ? 1 / Math.sqrt(weights.interChannels) : 1;
   const threads = resolveThreads(options.threads);
-  let out: Float32Array | null = null;
-  if (options.out !== undefined) {
-    const o = options.out;
-    const size = x.data.length;
-    if (!isFloat32Array(o)) throw typeError('options.out', `a Float32Array of length ${size} (the output has x's shape ${formatShape(x.shape)})`, o);
-    if (o.length !== size) throw rangeError(`options.out has ${o.length} elements but the output ${formatShape(x.shape)} needs ${size}`);
-    if (sharesMemory(o, x.data)) throw rangeError('options.out must not share memory with x');
-    out = o;
-  }
+  const size = x.data.length;
+  const out = options.out === undefined ? null : requireOut(options.out, size, x.shape, `a Float32Array of length ${size} (the output has x's shape ${formatShape(x.shape)})`, [['x', x.data]]);
   return {
     x, weights, batch, channels, inter: weights.interChannels, t, h, w, poolT, poolH, poolW, poolBeforeConv,
     mode, scale, threads, out,

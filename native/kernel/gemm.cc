@@ -11,9 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 
-#include "parallel.h"
 #include "scratch_arena.h"
 
 #ifdef _OPENMP
@@ -90,19 +88,6 @@ class ChunkRanges {
 };
 
 }  // namespace
-
-void PackColumnPanels(const float* b, int64_t b_stride, int64_t depth,
-                      int64_t cols, float* panels, int threads) noexcept {
-  const int64_t p = kPanelColumns;
-  const int64_t count = CeilDiv(cols, p);
-  ParallelFor(threads, count, [&](int64_t panel) {
-    const int64_t c0 = panel * p;
-    const int64_t width = cols - c0 < p ? cols - c0 : p;
-    float* dst = panels + panel * depth * p;
-    for (int64_t j = 0; j < depth; ++j)
-      std::memcpy(dst + j * p, b + j * b_stride + c0, static_cast<size_t>(width) * sizeof(float));
-  });
-}
 
 KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
                    const float* b_panels, int64_t depth, int64_t cols, const float* column_bias,

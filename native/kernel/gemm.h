@@ -14,15 +14,11 @@
 
 namespace nonlocal {
 
-// Floats needed by PackColumnPanels for a depth × cols matrix.
+// Floats of a depth × cols matrix stored as column panels (kernel_table.h). The block's weights
+// arrive packed so from TypeScript (lib/block/weights.ts); yᵀ is transposed into them in block.cc.
 inline int64_t ColumnPanelFloats(int64_t depth, int64_t cols) {
   return depth * ((cols + kPanelColumns - 1) / kPanelColumns * kPanelColumns);
 }
-
-// panels ← B[j][c] = b[j·b_stride + c] as column panels of kPanelColumns (panel stride
-// depth·P). Columns past `cols` in the last panel are left unset: the microkernel never reads them.
-void PackColumnPanels(const float* b, int64_t b_stride, int64_t depth,
-                      int64_t cols, float* panels, int threads) noexcept;
 
 // The GEMM above over `threads` threads. `row_pointers` is caller scratch for `depth` pointers.
 // Fails only with kOutOfMemory (its A-packing buffers).

@@ -37,6 +37,14 @@ std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.0f, float hi = 
   return v;
 }
 
+// panels ← the row-major depth × cols matrix b as column panels (kernel_table.h), as
+// lib/block/weights.ts packs the block's weights. Padding columns stay as they were.
+void PackColumnPanels(const float* b, int64_t depth, int64_t cols, float* panels) {
+  const int64_t p = nonlocal::kPanelColumns;
+  for (int64_t c = 0; c < cols; ++c)
+    for (int64_t j = 0; j < depth; ++j) panels[c / p * depth * p + j * p + c % p] = b[j * cols + c];
+}
+
 // y[b][h][i] per the definitions, in double, on [B][H][R][d] arrays.
 std::vector<double> ReferenceAttention(const nonlocal::AttentionProblem& p) {
   const int64_t B = p.batch, H = p.heads, N = p.queries, M = p.keys, dk = p.key_width, dv = p.value_width;
@@ -144,8 +152,8 @@ void BlockCase(nonlocal::Affinity affinity, bool sub, bool before, const std::st
   // The block takes wx and wp as column panels; the reference below reads the plain layout.
   std::vector<float> wx_panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(C, kx)));
   std::vector<float> wp_panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(C, kp)));
-  if (kx) nonlocal::PackColumnPanels(wx.data(), kx, C, kx, wx_panels.data(), 1);
-  if (kp) nonlocal::PackColumnPanels(wp.data(), kp, C, kp, wp_panels.data(), 1);
+  if (kx) PackColumnPanels(wx.data(), C, kx, wx_panels.data());
+  if (kp) PackColumnPanels(wp.data(), C, kp, wp_panels.data());
   p.wx = kx ? wx_panels.data() : nullptr; p.bx = kx ? bx.data() : nullptr;
   p.wp = kp ? wp_panels.data() : nullptr; p.bp = kp ? bp.data() : nullptr;
   p.out_wt = owt.data(); p.out_b = ob.data(); p.concat_theta = ct.data(); p.concat_phi = cp.data();
@@ -263,7 +271,7 @@ void GemmCase(int64_t rows, int64_t depth, int64_t cols, int threads, bool bias,
   const std::vector<float> column_bias = Random(static_cast<size_t>(cols), 17);
   const int64_t stride = (cols + 15) / 16 * 16;
   std::vector<float> panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(depth, cols)));
-  nonlocal::PackColumnPanels(b.data(), cols, depth, cols, panels.data(), threads);
+  PackColumnPanels(b.data(), depth, cols, panels.data());
   // 64-byte aligned accumulator, as the block's scratch carver hands it out.
   std::vector<float> storage(static_cast<size_t>(rows * stride + 16));
   float* acc = storage.data() + (16 - (reinterpret_cast<uintptr_t>(storage.data()) / 4) % 16) % 16;
