@@ -23,6 +23,7 @@
       "target_name": "nonlocal_affinity",
       "sources": [
         "native/addon.cc",
+        "native/binding/aligned_array_binding.cc",
         "native/binding/attention_args.cc",
         "native/binding/attention_binding.cc",
         "native/binding/block_args.cc",

@@ -49,6 +49,9 @@ export interface NativeBinding {
   selectIsa(name: string): boolean;
   expForTesting(input: Float32Array, output: Float32Array): Float32Array;
   measureFmaPeak(threads: number, seconds: number): number;
+  /** a zero-filled Float32Array whose first element is 64-byte aligned (a view into a larger ArrayBuffer) */
+  alignedFloat32Array(length: number): Float32Array;
+  addressAlignmentForTesting(array: Float32Array): number;
 }
 
 /** The package root: the nearest folder above this file holding our package.json (works from lib/ and dist/lib/). */

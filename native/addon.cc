@@ -1,6 +1,7 @@
 // Module registration only: every function lives in native/binding/.
 #include <napi.h>
 
+#include "binding/aligned_array_binding.h"
 #include "binding/attention_binding.h"
 #include "binding/block_binding.h"
 #include "binding/info_binding.h"
@@ -20,6 +21,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, nonlocal_binding::MeasureFmaPeak, "measureFmaPeak"));
   exports.Set("expForTesting",
               Napi::Function::New(env, nonlocal_binding::ExpForTesting, "expForTesting"));
+  exports.Set("alignedFloat32Array",
+              Napi::Function::New(env, nonlocal_binding::AlignedFloat32Array, "alignedFloat32Array"));
+  exports.Set("addressAlignmentForTesting",
+              Napi::Function::New(env, nonlocal_binding::AddressAlignmentForTesting,
+                                  "addressAlignmentForTesting"));
   return exports;
 }
 

@@ -2,7 +2,11 @@
  * The native layer defends itself: calls straight into the addon, bypassing every TypeScript
  * check, get a TypeError/RangeError (never a crash or an out-of-bounds access).
  */
+import { types } from 'node:util';
+
 import { binding, type NativeAttentionDescriptor } from '../lib/binding';
+import { packWeights } from '../lib/block/weights';
+import { randomWeights } from './support/random-weights';
 
 const native = binding();
 const f = (n: number): Float32Array => new Float32Array(n).fill(0.5);
@@ -81,4 +85,49 @@ test('a good native call works and returns out', () => {
 test('selectIsa refuses unknown names and non-strings', () => {
   expect(native.selectIsa('sse9')).toBe(false);
   expect(() => (native.selectIsa as (x: unknown) => boolean)(3)).toThrow(/selectIsa\(name\) takes one string/);
+});
+
+describe('alignedFloat32Array', () => {
+  test.each([0, 1, 15, 16, 17, 1000, 65_536 + 3])('length %i: zero-filled, first element on a 64-byte boundary', (length) => {
+    const a = native.alignedFloat32Array(length);
+    expect(types.isFloat32Array(a)).toBe(true); // not instanceof: Jest's realm differs from the addon's
+    expect(a.length).toBe(length);
+    expect(a.every((v) => v === 0)).toBe(true);
+    if (length > 0) expect(native.addressAlignmentForTesting(a)).toBe(0);
+    // The view stays inside its buffer, whatever the offset the alignment needed.
+    expect(a.byteOffset + a.byteLength).toBeLessThanOrEqual(a.buffer.byteLength);
+  });
+
+  test('the probe sees a misaligned view', () => {
+    const a = native.alignedFloat32Array(32);
+    expect(native.addressAlignmentForTesting(a.subarray(1))).toBe(4);
+    expect(native.addressAlignmentForTesting(a.subarray(5))).toBe(20);
+  });
+
+  test.each([
+    [[], 'TypeError', /^alignedFloat32Array\(length\) takes one number$/],
+    [['8'], 'TypeError', /^alignedFloat32Array\(length\) takes one number$/],
+    [[-1], 'RangeError', /^alignedFloat32Array: length must be an integer in \[0, 2\^31\]$/],
+    [[2.5], 'RangeError', /^alignedFloat32Array: length must be an integer/],
+    [[NaN], 'RangeError', /^alignedFloat32Array: length must be an integer/],
+    [[2 ** 32], 'RangeError', /^alignedFloat32Array: length must be an integer/],
+  ] as const)('rejects %j', (args, name, message) => {
+    const run = (): unknown => (native.alignedFloat32Array as (...a: unknown[]) => unknown)(...args);
+    expect(run).toThrow(expect.objectContaining({ name, message: expect.stringMatching(message) }) as Error);
+  });
+
+  test('the probe takes only a Float32Array', () => {
+    expect(() => (native.addressAlignmentForTesting as (x: unknown) => number)(new Float64Array(4))).toThrow(/^array must be a Float32Array$/);
+  });
+
+  test.each([
+    ['embedded_gaussian', false],
+    ['gaussian', true],
+    ['dot_product', true],
+  ] as const)('the packed block weights (%s, pool before conv %s) start on cache lines', (mode, poolBeforeConv) => {
+    const packed = packWeights(randomWeights({ C: 24, Ci: 12, mode, bn: false, outBias: true, subSample: poolBeforeConv, poolBeforeConv, useScale: false, seed: 7 }), mode, poolBeforeConv);
+    for (const panels of [packed.wx, packed.wp]) {
+      if (panels !== null && panels.length > 0) expect(native.addressAlignmentForTesting(panels)).toBe(0);
+    }
+  });
 });

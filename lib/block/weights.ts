@@ -4,6 +4,7 @@
  * them the way the native block wants them (1×1 convolutions transposed and concatenated, the
  * BatchNorm folded into the output convolution).
  */
+import { binding } from '../binding';
 import type { Affinity } from '../tensor';
 import { isFloat32Array, rangeError, typeError } from '../validate';
 
@@ -133,11 +134,12 @@ export const PANEL_COLUMNS = 64;
 /**
  * [out][in] convolutions side by side, transposed to [in][Σ out] (the GEMM's B) and laid out as
  * column panels: column c of input row i at ⌊c/64⌋·in·64 + i·64 + c mod 64 (padding columns 0).
+ * The panels start on a 64-byte boundary, so each 16-float vector the kernel loads is one cache line.
  */
 function stackTransposed(convs: Conv1x1[], inC: number): { w: Float32Array; b: Float32Array } {
   const cols = convs.reduce((n, c) => n + c.weight.length / inC, 0);
   const panelStride = inC * PANEL_COLUMNS;
-  const w = new Float32Array(Math.ceil(cols / PANEL_COLUMNS) * panelStride);
+  const w = binding().alignedFloat32Array(Math.ceil(cols / PANEL_COLUMNS) * panelStride);
   const b = new Float32Array(cols);
   let offset = 0;
   for (const conv of convs) {
