@@ -39,6 +39,29 @@ struct Simd {
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
 
   // Lane i is live iff i < n: compare the lane index with n.
+  // In-place 8×8 transpose: r[c][i] ← r[i][c]. Floats paired within 128-bit lanes, then 64-bit
+  // pairs (each lane a 4×4 block transposed), then the two lanes (vperm2f128).
+  static void transpose(V (&r)[W]) {
+    V t[W];
+    for (int i = 0; i < W; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    V u[2][4];  // u[g][k], lane L: column 4L + k of rows 4g .. 4g + 3
+    for (int g = 0; g < 2; ++g) {
+      const __m256d a = _mm256_castps_pd(t[4 * g]), b = _mm256_castps_pd(t[4 * g + 2]);
+      const __m256d c = _mm256_castps_pd(t[4 * g + 1]), d = _mm256_castps_pd(t[4 * g + 3]);
+      u[g][0] = _mm256_castpd_ps(_mm256_unpacklo_pd(a, b));
+      u[g][1] = _mm256_castpd_ps(_mm256_unpackhi_pd(a, b));
+      u[g][2] = _mm256_castpd_ps(_mm256_unpacklo_pd(c, d));
+      u[g][3] = _mm256_castpd_ps(_mm256_unpackhi_pd(c, d));
+    }
+    for (int k = 0; k < 4; ++k) {
+      r[k] = _mm256_permute2f128_ps(u[0][k], u[1][k], 0x20);
+      r[4 + k] = _mm256_permute2f128_ps(u[0][k], u[1][k], 0x31);
+    }
+  }
+
   static __m256i Lanes(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }

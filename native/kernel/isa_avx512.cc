@@ -38,6 +38,35 @@ struct Simd {
   // vmaxps returns its second operand when either is NaN: a NaN in `b` survives.
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
 
+  // In-place 16×16 transpose: r[c][i] ← r[i][c]. Floats paired within 128-bit lanes, then 64-bit
+  // pairs (each lane a 4×4 block transposed), then the 4×4 grid of lanes (vshuff32x4).
+  static void transpose(V (&r)[W]) {
+    V t[W];
+    for (int i = 0; i < W; i += 2) {
+      t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    V u[4][4];  // u[g][k], lane L: column 4L + k of rows 4g .. 4g + 3
+    for (int g = 0; g < 4; ++g) {
+      const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
+      const __m512d c = _mm512_castps_pd(t[4 * g + 1]), d = _mm512_castps_pd(t[4 * g + 3]);
+      u[g][0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+      u[g][1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+      u[g][2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+      u[g][3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int k = 0; k < 4; ++k) {  // out row 4L + k = lane L of u[0..3][k]
+      const V v0 = _mm512_shuffle_f32x4(u[0][k], u[1][k], 0x44);
+      const V v1 = _mm512_shuffle_f32x4(u[0][k], u[1][k], 0xEE);
+      const V v2 = _mm512_shuffle_f32x4(u[2][k], u[3][k], 0x44);
+      const V v3 = _mm512_shuffle_f32x4(u[2][k], u[3][k], 0xEE);
+      r[k] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+      r[4 + k] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+      r[8 + k] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+      r[12 + k] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+    }
+  }
+
   static __mmask16 Lanes(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
 
   // exp(x) by Cody–Waite range reduction and Cephes' degree-6 polynomial (about 1 ulp):

@@ -60,6 +60,12 @@ struct Simd {
     return a;
   }
   // Same rule as vmaxps: a if a > b, else b — so a NaN in either operand yields b.
+  static void transpose(V (&r)[W]) {  // in place: r[c][i] ← r[i][c]
+    V t[W];
+    for (int i = 0; i < W; ++i)
+      for (int c = 0; c < W; ++c) t[c].lane[i] = r[i].lane[c];
+    for (int i = 0; i < W; ++i) r[i] = t[i];
+  }
   static V max(V a, V b) {
     for (int i = 0; i < W; ++i) a.lane[i] = a.lane[i] > b.lane[i] ? a.lane[i] : b.lane[i];
     return a;
