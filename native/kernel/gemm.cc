@@ -1,10 +1,11 @@
 // Blocking (after Goto & van de Geijn, "Anatomy of high-performance matrix multiplication"):
 //   - rows are cut into chunks, one task each; the chunk count is a multiple of the team size and
 //     the chunks are equal to within one 12-row tile, so two threads finish together;
-//   - the depth is streamed in passes of kDepthChunk: the chunk's A block for the pass is packed
-//     as row micro-panels (kDepthChunk × rows, about 100 KB, in L2) and one column tile's B slice
-//     (kDepthChunk × P floats, 64 KB for P = 64) is reused from L1/L2 while every row tile of the
-//     chunk streams past it (the microkernel loops column tiles outside, row tiles inside);
+//   - the depth is taken in passes of up to kMaxDepthPass — in one pass for every block this
+//     package runs (C and Ci ≤ 1024): the chunk's A block is packed as row micro-panels (rows ×
+//     depth, ≤ 400 KB, in L2) and one column tile's B slice (depth × P floats, ≤ 256 KB for
+//     P = 64) is reused from L2 while every row tile of the chunk streams past it (the microkernel
+//     loops column tiles outside, row tiles inside);
 //   - B comes pre-packed as column panels, so that slice is contiguous: read in place, its rows
 //     would sit one matrix row apart (6 KB for θ|φ|g of a C = 1024 block) and share a few L1 sets.
 #include "gemm.h"
@@ -24,10 +25,11 @@ namespace {
 
 constexpr int64_t kRowTile = 12;       // a multiple of every table's P·V tile height (4 and 6)
 constexpr int64_t kTilesPerChunk = 8;  // about 96 rows per task
-// 256 deep: the column tile's B slice (64 KB) lives in L2 rather than L1, which the microkernel's
-// 4 loads per 24 FMAs tolerate, and the accumulator makes half as many round trips; measured
-// 3–8 % faster than 128 on two threads for the block's shapes.
-constexpr int64_t kDepthChunk = 256;
+// Each extra depth pass makes every accumulator tile a round trip through L3 (the chunk's rows of
+// the output do not stay in L2 while B streams past). Whole-depth passes up to 1024 (over 256-deep
+// ones): the θ|φ|g GEMM of the C = 1024, 28 × 28 block on two threads 7.5 → 6.7 ms, and on this
+// VM's second vCPU, whose L3 traffic is slower, one thread 158 → 180 GFLOP/s.
+constexpr int64_t kMaxDepthPass = 1024;
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -119,7 +121,8 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
   const int64_t chunks = threads * CeilDiv(tiles, threads * kTilesPerChunk);
   const int64_t max_width = CeilDiv(tiles, chunks) * kRowTile;
   const int team = static_cast<int>(chunks < threads ? chunks : threads);
-  const size_t pack_bytes = static_cast<size_t>(max_width) * kDepthChunk * sizeof(float);
+  const int64_t depth_pass = depth < kMaxDepthPass ? depth : kMaxDepthPass;
+  const size_t pack_bytes = static_cast<size_t>(max_width) * depth_pass * sizeof(float);
   const int64_t p = kPanelColumns;
   for (int64_t j = 0; j < depth; ++j) row_pointers[j] = b_panels + j * p;
   const int64_t panel_stride = depth * p;
@@ -132,8 +135,8 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
     const int64_t width = r_end - r0;
     // The first depth pass writes bias + its sum (no separate bias pass, no read of stale acc);
     // the others add to it.
-    for (int64_t j0 = 0; j0 < depth; j0 += kDepthChunk) {
-      const int64_t kc = depth - j0 < kDepthChunk ? depth - j0 : kDepthChunk;
+    for (int64_t j0 = 0; j0 < depth; j0 += depth_pass) {
+      const int64_t kc = depth - j0 < depth_pass ? depth - j0 : depth_pass;
       PackRowPanels(a + j0 * a_stride + r0, a_stride, width, kc, table.tile_rows, pack);
       table.outer_accumulate(pack, width, row_pointers + j0, panel_stride, kc, cols,
                              acc + r0 * acc_stride, acc_stride, j0 == 0, column_bias);

@@ -308,7 +308,7 @@ int main() {
     Expect(nonlocal::SelectIsa(names[t]), "SelectIsa " + isa);
     const int64_t gemm_shapes[][3] = {{1, 1, 1},    {5, 7, 15},   {12, 128, 16}, {13, 129, 17},
                                       {97, 3, 63},  {97, 300, 64}, {200, 130, 65}, {25, 257, 130},
-                                      {300, 64, 1}, {6, 1, 200}};
+                                      {300, 64, 1}, {6, 1, 200},  {30, 1100, 70}, {7, 2049, 20}};
     for (const auto& g : gemm_shapes)
       for (int threads : {1, 2, 3}) GemmCase(g[0], g[1], g[2], threads, threads != 2, isa);
     for (nonlocal::Affinity a : affinities) {
