@@ -9,7 +9,7 @@
 //   kv   [M][2Ci']      pooled φ | g (sub-sampling) — or columns of proj when not sub-sampled
 //   y    [N][Ci]        attention output
 //   yt   [Ci][N]        y transposed, as column panels (gemm.h), so that W_z y lands channels-first
-//   z    [C][N']        W_z y, then out = z + b_z + x
+//   out  [C][N]         x + b_z + W_z y, written by the output projection's GEMM itself
 // (' = padded to 16 floats so every row starts on a cache line for the microkernel.)
 #include "block.h"
 
@@ -183,7 +183,6 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   const int64_t kp = ProjectionColumnsPooled(p);
   const int64_t kx_stride = RoundUp(kx > 0 ? kx : 1, kPad);
   const int64_t kp_stride = RoundUp(kp > 0 ? kp : 1, kPad);
-  const int64_t n_stride = RoundUp(N, kPad);
   const int64_t kv_width = gaussian ? Ci : 2 * Ci;       // pooled φ | g columns
   const int64_t kv_stride = RoundUp(kv_width, kPad);
   const int64_t depth_max = C > Ci ? C : Ci;
@@ -201,7 +200,6 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   const int64_t bytes = Carver::Size(4 * n_proj) + Carver::Size(4 * n_kv) + Carver::Size(4 * n_xp) +
                         Carver::Size(4 * n_kvp) + Carver::Size(4 * n_xt) + Carver::Size(4 * n_xpt) +
                         Carver::Size(4 * N * Ci) + Carver::Size(4 * n_yt_panels) +
-                        Carver::Size(4 * C * n_stride) +
                         Carver::Size(static_cast<int64_t>(sizeof(const float*)) * n_rows);
   // The scratch is a few times one batch item of x; refuse anything beyond 8× that (and 1 GiB).
   const int64_t limit = std::max<int64_t>(static_cast<int64_t>(kMaxScratchBytes), 8 * 4 * C * N);
@@ -218,7 +216,6 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   float* const xpt = carve.Floats(n_xpt);
   float* const y = carve.Floats(N * Ci);
   float* const yt = carve.Floats(n_yt_panels);
-  float* const z = carve.Floats(C * n_stride);
   const float** const row_ptrs = carve.Pointers(n_rows);
 
   // The output is usually a fresh allocation that nothing has touched yet.
@@ -232,7 +229,8 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     // 1. Projections of x (θ, and φ|g unless Caffe2 order) in one pass over x.
     if (kx > 0) {
       const KernelOutcome g =
-          Gemm(table, x, N, N, p.wx, C, kx, p.bx, proj, kx_stride, row_ptrs, threads);
+          Gemm(table, x, N, N, p.wx, C, kx, GemmInit{p.bx, nullptr, nullptr, 0}, proj, kx_stride,
+               row_ptrs, threads);
       if (g.status != Status::kOk) return g;
     }
     if (p.pool_before_conv || (gaussian && sub)) PoolChannels(x, C, in, kernel, xp, threads);
@@ -247,7 +245,8 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     const int64_t phi_g_offset = gaussian ? 0 : Ci;  // where φ|g start among proj's columns
     if (p.pool_before_conv) {
       const KernelOutcome g =
-          Gemm(table, xp, M, M, p.wp, C, kp, p.bp, kvp, kp_stride, row_ptrs, threads);
+          Gemm(table, xp, M, M, p.wp, C, kp, GemmInit{p.bp, nullptr, nullptr, 0}, kvp, kp_stride,
+               row_ptrs, threads);
       if (g.status != Status::kOk) return g;
       keys = kvp;
       values = kvp + (gaussian ? 0 : Ci);
@@ -304,18 +303,14 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     if (attended.status != Status::kOk) return attended;
 
     if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
-    // 4. z = W_z y channels-first: z[c][n] = Σ_ci W_zᵀ[ci][c] · yᵀ[ci][n].
+    // 4. out = x + b_z + W_z y channels-first, in one pass (the GEMM's first depth pass adds the
+    //    bias and the residual as it writes; x is read, never written):
+    //    out[c][n] = x[c][n] + (Σ_ci W_zᵀ[ci][c] · yᵀ[ci][n] + b_z[c]).
     TransposeToPanels(y, N, Ci, kPanelColumns, yt, threads);
     const KernelOutcome projected =
-        Gemm(table, p.out_wt, C, C, yt, Ci, N, nullptr, z, n_stride, row_ptrs, threads);
+        Gemm(table, p.out_wt, C, C, yt, Ci, N, GemmInit{nullptr, p.out_b, x, N}, out, N, row_ptrs,
+             threads);
     if (projected.status != Status::kOk) return projected;
-
-    // 5. out = x + z + b_z (the residual; x is read, never written).
-    ParallelFor(threads, C, [&](int64_t c) {
-      const float bias = p.out_b[c];
-      const float* zc = z + c * n_stride;
-      for (int64_t n = 0; n < N; ++n) out[c * N + n] = x[c * N + n] + (zc[n] + bias);
-    });
   }
   return KernelOutcome{Status::kOk, nullptr};
 }

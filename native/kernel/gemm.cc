@@ -113,7 +113,7 @@ class ChunkRanges {
 }  // namespace
 
 KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
-                   const float* b_panels, int64_t depth, int64_t cols, const float* column_bias,
+                   const float* b_panels, int64_t depth, int64_t cols, const GemmInit& init,
                    float* acc, int64_t acc_stride, const float** row_pointers,
                    int threads) noexcept {
   if (threads < 1) threads = 1;
@@ -133,13 +133,16 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
     const int64_t r_end = r1 < rows ? r1 : rows;
     if (r0 >= r_end) return;
     const int64_t width = r_end - r0;
-    // The first depth pass writes bias + its sum (no separate bias pass, no read of stale acc);
-    // the others add to it.
+    // The first depth pass writes its sum plus the GemmInit terms (no separate pass for them, no
+    // read of stale acc); the others add to it.
+    GemmInit chunk_init = init;
+    if (init.row_bias != nullptr) chunk_init.row_bias = init.row_bias + r0;
+    if (init.residual != nullptr) chunk_init.residual = init.residual + r0 * init.residual_stride;
     for (int64_t j0 = 0; j0 < depth; j0 += depth_pass) {
       const int64_t kc = depth - j0 < depth_pass ? depth - j0 : depth_pass;
       PackRowPanels(a + j0 * a_stride + r0, a_stride, width, kc, table.tile_rows, pack);
       table.outer_accumulate(pack, width, row_pointers + j0, panel_stride, kc, cols,
-                             acc + r0 * acc_stride, acc_stride, j0 == 0, column_bias);
+                             acc + r0 * acc_stride, acc_stride, j0 == 0 ? &chunk_init : nullptr);
     }
   };
 #ifdef _OPENMP

@@ -53,6 +53,16 @@ struct Task {
 
 constexpr int64_t kPanelColumns = 64;  // P (lib/block/weights.ts PANEL_COLUMNS must match)
 
+// What a GEMM's first depth pass adds to its sum as it writes the output, so that no separate
+// pass over the output is needed (each pointer null = that term is 0):
+//   acc[r][c] = Σ_j A[r][j]·B[j][c] + column_bias[c] + row_bias[r] + residual[r·residual_stride + c]
+struct GemmInit {
+  const float* column_bias;  // [cols]
+  const float* row_bias;     // [rows]
+  const float* residual;     // [rows][residual_stride]
+  int64_t residual_stride;
+};
+
 struct KernelTable {
   const char* name;     // "scalar" | "avx2" | "avx512"
   int vector_width;     // floats per vector register
@@ -67,12 +77,12 @@ struct KernelTable {
   // j·R + r % R], so one microkernel's A operand is contiguous. B is column panels
   // (panel_stride > 0: B[j][c] = b_rows[j][(c / P)·panel_stride + c % P]) or plain rows
   // (panel_stride = 0: B[j][c] = b_rows[j][c]).
-  // acc is 64-byte aligned with a row stride that is a multiple of 16 floats. With `overwrite`,
-  // acc is not read: acc[r][c] = bias[c] (0 if bias is null) + Σ …, and the columns from `cols`
-  // up to the next multiple of the vector width are written as 0.
+  // acc may have any alignment and row stride; only its columns < cols are read or written.
+  // With `init` non-null acc is not read: acc[r][c] = Σ … + the GemmInit terms (offset to this
+  // call's rows and columns).
   void (*outer_accumulate)(const float* a_panels, int64_t rows, const float* const* b_rows,
                            int64_t panel_stride, int64_t depth, int64_t cols, float* acc,
-                           int64_t acc_stride, bool overwrite, const float* bias);
+                           int64_t acc_stride, const GemmInit* init);
   // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
   // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
   double (*fma_loop)(int64_t iterations, float seed, float* sink);

@@ -262,28 +262,42 @@ void BlockCase(nonlocal::Affinity affinity, bool sub, bool before, const std::st
   Expect(worst / scale <= 2e-5, label);
 }
 
-// The block's GEMM (column-panel B, micro-panel A, balanced row chunks) against float64, with a
-// bias on some cases and output rows padded to 16 floats as the block lays them out.
-void GemmCase(int64_t rows, int64_t depth, int64_t cols, int threads, bool bias, const std::string& isa) {
+// The block's GEMM (column-panel B, micro-panel A, balanced row chunks) against float64, in the
+// block's three uses: output rows padded to 16 floats on a cache line (plain, or with a column
+// bias: the projections), and — the output projection — a row bias plus a residual matrix written
+// straight into an unaligned output whose rows are not padded, where every float between and
+// around the rows must stay untouched.
+enum class GemmUse { kPlain, kColumnBias, kResidual };
+
+void GemmCase(int64_t rows, int64_t depth, int64_t cols, int threads, GemmUse use, const std::string& isa) {
   const nonlocal::KernelTable& table = *nonlocal::ActiveKernelTable();
   const std::vector<float> a = Random(static_cast<size_t>(rows * depth), 11 + rows);  // a[j][r]
   const std::vector<float> b = Random(static_cast<size_t>(depth * cols), 13 + cols);  // b[j][c]
   const std::vector<float> column_bias = Random(static_cast<size_t>(cols), 17);
-  const int64_t stride = (cols + 15) / 16 * 16;
+  const std::vector<float> row_bias = Random(static_cast<size_t>(rows), 19);
+  const int64_t residual_stride = cols + 5;
+  const std::vector<float> residual = Random(static_cast<size_t>(rows * residual_stride), 23);
+  const bool into_output = use == GemmUse::kResidual;
+  const int64_t stride = into_output ? cols + 3 : (cols + 15) / 16 * 16;
   std::vector<float> panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(depth, cols)));
   PackColumnPanels(b.data(), depth, cols, panels.data());
-  // 64-byte aligned accumulator, as the block's scratch carver hands it out.
-  std::vector<float> storage(static_cast<size_t>(rows * stride + 16));
-  float* acc = storage.data() + (16 - (reinterpret_cast<uintptr_t>(storage.data()) / 4) % 16) % 16;
+  // 64-byte aligned as the block's scratch carver hands it out, or one float past a cache line.
+  constexpr float kSentinel = -12345.0f;
+  std::vector<float> storage(static_cast<size_t>(rows * stride + 64), kSentinel);
+  float* acc = storage.data() + (16 - (reinterpret_cast<uintptr_t>(storage.data()) / 4) % 16) % 16 +
+               (into_output ? 17 : 0);
   std::vector<const float*> pointers(static_cast<size_t>(depth));
-  const nonlocal::KernelOutcome outcome =
-      nonlocal::Gemm(table, a.data(), rows, rows, panels.data(), depth, cols,
-                     bias ? column_bias.data() : nullptr, acc, stride, pointers.data(), threads);
+  nonlocal::GemmInit init{};
+  if (use == GemmUse::kColumnBias) init.column_bias = column_bias.data();
+  if (into_output) init = nonlocal::GemmInit{nullptr, row_bias.data(), residual.data(), residual_stride};
+  const nonlocal::KernelOutcome outcome = nonlocal::Gemm(
+      table, a.data(), rows, rows, panels.data(), depth, cols, init, acc, stride, pointers.data(), threads);
   Expect(outcome.status == nonlocal::Status::kOk, "gemm status");
   double worst = 0.0;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) {
-      double want = bias ? column_bias[c] : 0.0;
+      double want = use == GemmUse::kColumnBias ? column_bias[c] : 0.0;
+      if (into_output) want += double(row_bias[r]) + residual[r * residual_stride + c];
       double scale = 1.0;
       for (int64_t j = 0; j < depth; ++j) {
         want += double(a[j * rows + r]) * b[j * cols + c];
@@ -291,9 +305,19 @@ void GemmCase(int64_t rows, int64_t depth, int64_t cols, int threads, bool bias,
       }
       worst = std::fmax(worst, std::fabs(acc[r * stride + c] - want) / scale);
     }
-  Expect(worst <= 1e-6, isa + " gemm " + std::to_string(rows) + "x" + std::to_string(depth) + "x" +
-                            std::to_string(cols) + " t" + std::to_string(threads) +
-                            ": error " + std::to_string(worst));
+  const std::string label = isa + " gemm " + std::to_string(rows) + "x" + std::to_string(depth) + "x" +
+                            std::to_string(cols) + " t" + std::to_string(threads) + " use " +
+                            std::to_string(static_cast<int>(use));
+  Expect(worst <= 1e-6, label + ": error " + std::to_string(worst));
+  if (into_output) {
+    int64_t touched = 0;
+    for (size_t k = 0; k < storage.size(); ++k) {
+      const int64_t offset = static_cast<int64_t>(&storage[k] - acc);
+      const bool live = offset >= 0 && offset < rows * stride && offset % stride < cols;
+      touched += !live && storage[k] != kSentinel;
+    }
+    Expect(touched == 0, label + ": " + std::to_string(touched) + " floats outside the output written");
+  }
 }
 
 }  // namespace
@@ -310,7 +334,8 @@ int main() {
                                       {97, 3, 63},  {97, 300, 64}, {200, 130, 65}, {25, 257, 130},
                                       {300, 64, 1}, {6, 1, 200},  {30, 1100, 70}, {7, 2049, 20}};
     for (const auto& g : gemm_shapes)
-      for (int threads : {1, 2, 3}) GemmCase(g[0], g[1], g[2], threads, threads != 2, isa);
+      for (int threads : {1, 2, 3})
+        GemmCase(g[0], g[1], g[2], threads, static_cast<GemmUse>(threads - 1), isa);
     for (nonlocal::Affinity a : affinities) {
       for (int64_t n = 1; n <= 35; n += 2) AttentionCase(1, 1, n, 37 - n, 1 + n % 19, 1 + (3 * n) % 37, a, false, 1, isa);
       AttentionCase(2, 3, 33, 129, 17, 40, a, true, 2, isa);
