@@ -129,6 +129,9 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   if (p.affinity == Affinity::kConcatenation &&
       (p.concat_query_weight == nullptr || p.concat_key_weight == nullptr))
     return Fail(Status::kInvalidArgument, "concatenation needs concatWeights");
+  if (p.out_layout != OutputLayout::kRows &&
+      (p.out_layout != OutputLayout::kTransposedPanels || p.batch != 1 || p.heads != 1))
+    return Fail(Status::kInvalidArgument, "transposed-panel output is for one batch item and head");
   if (threads < 1) threads = 1;
 
   const KernelTable* table = ActiveKernelTable();

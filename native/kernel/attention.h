@@ -30,6 +30,15 @@ enum class Status : int {
   kCancelled = 3,        // the caller's cancel flag was raised; the output is incomplete
 };
 
+// How the operator writes y. kRows: [B][H][N][dv] through out_strides. kTransposedPanels (one
+// batch item and one head only): yᵀ as column panels of P = kPanelColumns (kernel_table.h)
+// queries, y[q][c] at (q / P)·dv·P + c·P + q % P — the B operand of the block's output projection
+// (gemm.h), so the block needs no transposing pass. Floats of the last panel past N are not written.
+enum class OutputLayout : int {
+  kRows = 0,
+  kTransposedPanels = 1,
+};
+
 // Element strides of one operand, addressed as [batch][head][row][column]; columns are contiguous.
 struct Strides {
   int64_t batch;
@@ -52,7 +61,8 @@ struct AttentionProblem {
   Strides query_strides;
   Strides key_strides;
   Strides value_strides;
-  Strides out_strides;
+  Strides out_strides;  // kRows only
+  OutputLayout out_layout;
 
   Affinity affinity;
   float scale;  // s: multiplies q·k (ignored by concatenation, which the binding enforces)

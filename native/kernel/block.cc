@@ -7,8 +7,9 @@
 //   x    [C][N]         the caller's tensor
 //   proj [N][Kx']       x·W_x + b_x: θ | φ | g columns, positions-major (what attention reads)
 //   kv   [M][2Ci']      pooled φ | g (sub-sampling) — or columns of proj when not sub-sampled
-//   y    [N][Ci]        attention output
-//   yt   [Ci][N]        y transposed, as column panels (gemm.h), so that W_z y lands channels-first
+//   yt   [Ci][N]        the attention output y transposed, as column panels (gemm.h), written so
+//                       by the operator itself (OutputLayout::kTransposedPanels), so that W_z y
+//                       lands channels-first
 //   out  [C][N]         x + b_z + W_z y, written by the output projection's GEMM itself
 // (' = padded to 16 floats so every row starts on a cache line for the microkernel.)
 #include "block.h"
@@ -130,21 +131,6 @@ void Transpose(const float* src, int64_t src_stride, int64_t rows, int64_t cols,
   });
 }
 
-// y [N][Ci] transposed straight into column panels of yᵀ (Ci × N, panel width P): the B operand of
-// z = W_z y, so the output projection needs no separate packing pass.
-void TransposeToPanels(const float* y, int64_t n, int64_t ci, int64_t p, float* panels,
-                       int threads) {
-  ParallelFor(threads, (n + p - 1) / p, [&](int64_t panel) {
-    const int64_t n0 = panel * p;
-    const int64_t width = n - n0 < p ? n - n0 : p;
-    float* dst = panels + panel * ci * p;
-    for (int64_t k = 0; k < width; ++k) {
-      const float* row = y + (n0 + k) * ci;
-      for (int64_t c = 0; c < ci; ++c) dst[c * p + k] = row[c];
-    }
-  });
-}
-
 }  // namespace
 
 int64_t ProjectionColumnsX(const BlockProblem& p) noexcept {
@@ -199,7 +185,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   const int64_t n_yt_panels = ColumnPanelFloats(Ci, N);
   const int64_t bytes = Carver::Size(4 * n_proj) + Carver::Size(4 * n_kv) + Carver::Size(4 * n_xp) +
                         Carver::Size(4 * n_kvp) + Carver::Size(4 * n_xt) + Carver::Size(4 * n_xpt) +
-                        Carver::Size(4 * N * Ci) + Carver::Size(4 * n_yt_panels) +
+                        Carver::Size(4 * n_yt_panels) +
                         Carver::Size(static_cast<int64_t>(sizeof(const float*)) * n_rows);
   // The scratch is a few times one batch item of x; refuse anything beyond 8× that (and 1 GiB).
   const int64_t limit = std::max<int64_t>(static_cast<int64_t>(kMaxScratchBytes), 8 * 4 * C * N);
@@ -214,7 +200,6 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   float* const kvp = carve.Floats(n_kvp);
   float* const xt = carve.Floats(n_xt);
   float* const xpt = carve.Floats(n_xpt);
-  float* const y = carve.Floats(N * Ci);
   float* const yt = carve.Floats(n_yt_panels);
   const float** const row_ptrs = carve.Pointers(n_rows);
 
@@ -288,11 +273,12 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     a.query = theta;
     a.key = keys;
     a.value = values;
-    a.out = y;
+    a.out = yt;
+    a.out_layout = OutputLayout::kTransposedPanels;
     a.query_strides = Strides{0, 0, theta_stride};
     a.key_strides = Strides{0, 0, keys_stride};
     a.value_strides = Strides{0, 0, values_stride};
-    a.out_strides = Strides{0, 0, Ci};
+    a.out_strides = Strides{0, 0, 0};
     a.affinity = p.affinity;
     a.scale = p.scale;
     a.key_mask = nullptr;
@@ -306,7 +292,6 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     // 4. out = x + b_z + W_z y channels-first, in one pass (the GEMM's first depth pass adds the
     //    bias and the residual as it writes; x is read, never written):
     //    out[c][n] = x[c][n] + (Σ_ci W_zᵀ[ci][c] · yᵀ[ci][n] + b_z[c]).
-    TransposeToPanels(y, N, Ci, kPanelColumns, yt, threads);
     const KernelOutcome projected =
         Gemm(table, p.out_wt, C, C, yt, Ci, N, GemmInit{nullptr, p.out_b, x, N}, out, N, row_ptrs,
              threads);

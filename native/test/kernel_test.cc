@@ -3,6 +3,7 @@
 // affinities, masks and block layouts. Built by CMake (ctest), plain and under
 // AddressSanitizer + UndefinedBehaviorSanitizer; `MatrixGuard`-style checks come from ASan.
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -128,6 +129,56 @@ void AttentionCase(int64_t B, int64_t H, int64_t N, int64_t M, int64_t dk, int64
                 isa.c_str(), (long long)B, (long long)H, (long long)N, (long long)M, (long long)dk, (long long)dv,
                 static_cast<int>(affinity), masked ? 1 : 0, threads, rel);
   Expect(rel <= 2e-5, label);
+}
+
+// OutputLayout::kTransposedPanels against the row layout of the same call: the same quotients
+// (bitwise), at their panel positions, and nothing written past the last query of the last panel.
+void TransposedOutputCase(int64_t N, int64_t M, int64_t dk, int64_t dv, nonlocal::Affinity affinity,
+                          bool all_masked, int threads, const std::string& isa) {
+  std::vector<float> q = Random(static_cast<size_t>(N * dk), 201);
+  std::vector<float> k = Random(static_cast<size_t>(M * dk), 202);
+  std::vector<float> v = Random(static_cast<size_t>(M * dv), 203);
+  std::vector<float> wq = Random(static_cast<size_t>(dk), 204), wk = Random(static_cast<size_t>(dk), 205);
+  std::vector<uint8_t> mask(static_cast<size_t>(M), 0);
+  nonlocal::AttentionProblem p{};
+  p.batch = 1; p.heads = 1; p.queries = N; p.keys = M; p.key_width = dk; p.value_width = dv;
+  p.query = q.data(); p.key = k.data(); p.value = v.data();
+  p.query_strides = {0, 0, dk};
+  p.key_strides = {0, 0, dk};
+  p.value_strides = {0, 0, dv};
+  p.affinity = affinity;
+  p.scale = affinity == nonlocal::Affinity::kConcatenation ? 1.0f : 0.6f;
+  p.key_mask = all_masked ? mask.data() : nullptr;
+  p.concat_query_weight = wq.data();
+  p.concat_key_weight = wk.data();
+  std::vector<float> rows(static_cast<size_t>(N * dv));
+  p.out = rows.data();
+  p.out_strides = {0, 0, dv};
+  Expect(nonlocal::RunAttention(p, threads).status == nonlocal::Status::kOk, "rows status");
+  constexpr float kSentinel = -12345.0f;
+  constexpr int64_t P = nonlocal::kPanelColumns;
+  std::vector<float> panels(static_cast<size_t>(nonlocal::ColumnPanelFloats(dv, N)), kSentinel);
+  p.out = panels.data();
+  p.out_strides = {0, 0, 0};
+  p.out_layout = nonlocal::OutputLayout::kTransposedPanels;
+  Expect(nonlocal::RunAttention(p, threads).status == nonlocal::Status::kOk, "panels status");
+  int64_t wrong = 0, stray = 0;
+  for (int64_t panel = 0; panel * P < N; ++panel)
+    for (int64_t c = 0; c < dv; ++c)
+      for (int64_t l = 0; l < P; ++l) {
+        const int64_t qi = panel * P + l;
+        const float got = panels[static_cast<size_t>(panel * dv * P + c * P + l)];
+        if (qi < N) wrong += std::memcmp(&got, &rows[static_cast<size_t>(qi * dv + c)], sizeof got) != 0;
+        else stray += got != kSentinel;
+      }
+  Expect(wrong == 0 && stray == 0,
+         isa + " transposed-panel output N=" + std::to_string(N) + " dv=" + std::to_string(dv) +
+             " affinity=" + std::to_string(static_cast<int>(affinity)) + " masked=" + std::to_string(all_masked) +
+             " threads=" + std::to_string(threads) + ": " + std::to_string(wrong) + " differ, " +
+             std::to_string(stray) + " written past N");
+  p.batch = 2;
+  Expect(nonlocal::RunAttention(p, threads).status == nonlocal::Status::kInvalidArgument,
+         "transposed-panel output refuses two batch items");
 }
 
 // The block against a direct double computation for one small case per mode and pooling order.
@@ -343,6 +394,11 @@ int main() {
       AttentionCase(1, 2, 1, 1, 1, 1, a, false, 2, isa);
       AttentionCase(1, 1, 40, 200, 20, 150, a, true, 2, isa);  // dv over several column panels
       AttentionCase(1, 1, 700, 150, 256, 300, a, true, 1, isa);  // wide heads: 128-query tasks, a tail
+      TransposedOutputCase(1, 3, 5, 7, a, false, 1, isa);
+      TransposedOutputCase(100, 37, 20, 33, a, false, 2, isa);     // a partial last panel, dv tail
+      TransposedOutputCase(300, 50, 64, 64, a, false, 3, isa);
+      TransposedOutputCase(130, 20, 16, 48, a, true, 2, isa);      // every key masked: zeros
+      TransposedOutputCase(784, 196, 512, 512, a, false, 2, isa);  // the C = 1024, 28 × 28 block
       for (bool sub : {false, true})
         for (bool before : {false, true})
           if (sub || !before) BlockCase(a, sub, before, isa);
