@@ -34,12 +34,19 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   const int64_t tile = table.query_tile;
   BlockPlan plan{};
   const int64_t streams = p.batch * p.heads;
-  // Every task streams all of K and V (2·M·d floats, 14 MB at M = 3400, d = 512) past its query
-  // block, so wide heads take 128 queries a task — half the K/V traffic per FLOP (measured 5–10 %
-  // faster at d = 512) — when that still leaves at least four tasks per thread to balance.
-  const bool wide = p.key_width + p.value_width >= 512 &&
-                    streams * ((p.queries + 127) / 128) >= 4 * int64_t{threads};
-  const int64_t target = wide ? 128 : 64;
+  // Every task streams all of K and V (M·(dk + dv) floats, 14 MB at M = 3400, d = 512) past its
+  // query block, so larger query blocks cut that traffic per FLOP when at least four tasks per
+  // thread remain to balance: wide heads take 128 queries (measured 5–10 % faster at d = 512;
+  // 256 would push their Qᵀ and O blocks out of L2), narrow heads whose K and V outgrow L2 take
+  // 256 ([1, 16384, 64]²: one thread 500 → 465 ms, two 237 → 228 ms).
+  const auto enough_tasks = [&](int64_t block) {
+    return streams * ((p.queries + block - 1) / block) >= 4 * int64_t{threads};
+  };
+  const bool wide = p.key_width + p.value_width >= 512;
+  const bool kv_beyond_l2 = p.keys * (p.key_width + p.value_width) * 4 > (int64_t{1} << 20);
+  int64_t target = 64;
+  if (wide && enough_tasks(128)) target = 128;
+  if (!wide && kv_beyond_l2 && enough_tasks(256)) target = 256;
   plan.query_block = RoundUp(p.queries < target ? p.queries : target, tile);
   while (plan.query_block > tile &&
          streams * ((p.queries + plan.query_block - 1) / plan.query_block) < 2 * int64_t{threads})
