@@ -41,6 +41,8 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // destination is a single write stream and the tile × 4 bytes move in one or two vector moves
 // (measured in the C = 1024 block: about 2.4 times faster than copying depth row by depth row
 // into every panel with a variable-length loop, which was 8 % of the GEMM's time).
+constexpr int64_t kPrefetchAhead = 32;  // depth rows
+
 // Inlined into PackRowPanels with `tile` a constant, so the copy is a fixed-size one.
 __attribute__((always_inline)) inline void PackRowPanelsOf(const float* a, int64_t a_stride,
                                                            int64_t rows, int64_t depth,
@@ -49,8 +51,15 @@ __attribute__((always_inline)) inline void PackRowPanelsOf(const float* a, int64
   for (int64_t r0 = 0; r0 < full; r0 += tile) {
     float* dst = pack + r0 * depth;
     const float* src = a + r0;
-    for (int64_t j = 0; j < depth; ++j)
+    // Each depth row of A is a different cache line (and often a different page, where the
+    // hardware prefetchers stop), so ask for the line the micro-panels two or three along will
+    // read (16 rows on), kPrefetchAhead depth rows ahead: its miss then overlaps these copies.
+    // Packing a C = 1024, 28 × 28 block's x from memory: 0.39 → 0.25 ms on one core.
+    const int64_t prefetch_end = r0 + 16 < rows ? depth - kPrefetchAhead : 0;
+    for (int64_t j = 0; j < depth; ++j) {
+      if (j < prefetch_end) __builtin_prefetch(src + (j + kPrefetchAhead) * a_stride + 16, 0, 3);
       std::memcpy(dst + j * tile, src + j * a_stride, static_cast<size_t>(tile) * sizeof(float));
+    }
   }
   if (full == rows) return;
   // Partial last panel: only its live rows are copied (the microkernel reads no further).
