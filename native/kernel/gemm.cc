@@ -10,9 +10,11 @@
 //     would sit one matrix row apart (6 KB for θ|φ|g of a C = 1024 block) and share a few L1 sets.
 #include "gemm.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <new>
 
 #include "scratch_arena.h"
 
@@ -30,6 +32,8 @@ constexpr int64_t kTilesPerChunk = 8;  // about 96 rows per task
 // ones): the θ|φ|g GEMM of the C = 1024, 28 × 28 block on two threads 7.5 → 6.7 ms, and on this
 // VM's second vCPU, whose L3 traffic is slower, one thread 158 → 180 GFLOP/s.
 constexpr int64_t kMaxDepthPass = 1024;
+// A one-pass chunk's packed A block is at most this (two 12-row tiles short of 2 MB at depth 1024).
+constexpr int64_t kMaxPackBytes = int64_t{2} << 20;
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -119,6 +123,54 @@ class ChunkRanges {
   std::atomic<uint64_t> ranges_[kMaxTeam];
 };
 
+// One chunk's column tiles, shared out once its A block is packed. Each column tile of B is then
+// streamed from L3 once per chunk, so with about one chunk per thread the 6 MB of θ|φ|g weights of
+// a C = 1024 block stream twice per call instead of once per 96 rows (ten times at 28 × 28: 11.5–12
+// against 12.6–13.5 ms for the whole block on two threads, in a slow-memory phase of this VM).
+// What keeps two threads finishing together is the column tiles: the owner takes them from the
+// front; a thread with no chunk left takes them from the back and reads the owner's pack, which
+// stays valid because the owner waits for every tile of its chunk before packing the next.
+class ChunkWork {
+ public:
+  const float* pack = nullptr;  // written before Open, read by helpers after IsOpen
+  int64_t r0 = 0;
+  int64_t width = 0;
+
+  void Open(int64_t column_tiles) {
+    tiles_.store(static_cast<uint64_t>(column_tiles), std::memory_order_relaxed);  // front 0
+    finished_.store(0, std::memory_order_relaxed);
+    open_.store(true, std::memory_order_release);
+  }
+  bool IsOpen() const { return open_.load(std::memory_order_acquire); }
+  bool Take(bool front, int64_t* tile) {
+    uint64_t word = tiles_.load(std::memory_order_relaxed);
+    for (;;) {
+      const uint64_t first = word >> 32;
+      const uint64_t end = word & 0xffffffffu;
+      if (first >= end) return false;
+      const uint64_t next = front ? (first + 1) << 32 | end : first << 32 | (end - 1);
+      if (tiles_.compare_exchange_weak(word, next, std::memory_order_acq_rel)) {
+        *tile = static_cast<int64_t>(front ? first : end - 1);
+        return true;
+      }
+    }
+  }
+  void Finish() { finished_.fetch_add(1, std::memory_order_release); }
+  void AwaitAndClose(int64_t column_tiles) {
+    while (finished_.load(std::memory_order_acquire) < column_tiles) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    open_.store(false, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<uint64_t> tiles_{0};  // front << 32 | end
+  std::atomic<int64_t> finished_{0};
+  std::atomic<bool> open_{false};
+};
+
 }  // namespace
 
 KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
@@ -127,53 +179,103 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
                    int threads) noexcept {
   if (threads < 1) threads = 1;
   const int64_t tiles = CeilDiv(rows, kRowTile);
-  const int64_t chunks = threads * CeilDiv(tiles, threads * kTilesPerChunk);
+  const int64_t depth_pass = depth < kMaxDepthPass ? depth : kMaxDepthPass;
+  const bool one_pass = depth <= kMaxDepthPass;
+  // One pass: chunks as large as the packing budget allows, about one per thread for the block's
+  // shapes (see ChunkWork); several passes: the old 96-row chunks.
+  const int64_t budget_tiles = kMaxPackBytes / (depth_pass * int64_t{sizeof(float)} * kRowTile);
+  const int64_t tiles_per_chunk =
+      one_pass ? std::max<int64_t>(1, std::min(CeilDiv(tiles, threads), budget_tiles)) : kTilesPerChunk;
+  const int64_t chunks = threads * CeilDiv(tiles, threads * tiles_per_chunk);
   const int64_t max_width = CeilDiv(tiles, chunks) * kRowTile;
   const int team = static_cast<int>(chunks < threads ? chunks : threads);
-  const int64_t depth_pass = depth < kMaxDepthPass ? depth : kMaxDepthPass;
   const size_t pack_bytes = static_cast<size_t>(max_width) * depth_pass * sizeof(float);
   const int64_t p = kPanelColumns;
   for (int64_t j = 0; j < depth; ++j) row_pointers[j] = b_panels + j * p;
   const int64_t panel_stride = depth * p;
+  const int64_t column_tiles = CeilDiv(cols, p);
 
+  auto chunk_rows = [&](int64_t chunk, int64_t* r0, int64_t* width) {
+    *r0 = chunk * tiles / chunks * kRowTile;
+    const int64_t r1 = std::min(rows, (chunk + 1) * tiles / chunks * kRowTile);
+    *width = r1 - *r0;
+  };
+  // The first depth pass writes its sum plus the GemmInit terms (no separate pass for them, no
+  // read of stale acc); the others add to it.
+  auto chunk_init = [&](int64_t r0) {
+    GemmInit c = init;
+    if (init.row_bias != nullptr) c.row_bias = init.row_bias + r0;
+    if (init.residual != nullptr) c.residual = init.residual + r0 * init.residual_stride;
+    return c;
+  };
+  // Columns [64·t, 64·t + 64) of a one-pass chunk whose A block is packed in `pack`.
+  auto run_column_tile = [&](const float* pack, int64_t r0, int64_t width, int64_t t) {
+    const GemmInit c = chunk_init(r0);
+    table.outer_accumulate(pack, width, row_pointers, panel_stride, depth, t * p,
+                           std::min(cols, (t + 1) * p), acc + r0 * acc_stride, acc_stride, &c);
+  };
   auto run_chunk = [&](int64_t chunk, float* pack) {
-    const int64_t r0 = chunk * tiles / chunks * kRowTile;
-    const int64_t r1 = (chunk + 1) * tiles / chunks * kRowTile;
-    const int64_t r_end = r1 < rows ? r1 : rows;
-    if (r0 >= r_end) return;
-    const int64_t width = r_end - r0;
-    // The first depth pass writes its sum plus the GemmInit terms (no separate pass for them, no
-    // read of stale acc); the others add to it.
-    GemmInit chunk_init = init;
-    if (init.row_bias != nullptr) chunk_init.row_bias = init.row_bias + r0;
-    if (init.residual != nullptr) chunk_init.residual = init.residual + r0 * init.residual_stride;
+    int64_t r0 = 0, width = 0;
+    chunk_rows(chunk, &r0, &width);
+    if (width <= 0) return;
+    const GemmInit c = chunk_init(r0);
     for (int64_t j0 = 0; j0 < depth; j0 += depth_pass) {
       const int64_t kc = depth - j0 < depth_pass ? depth - j0 : depth_pass;
       PackRowPanels(a + j0 * a_stride + r0, a_stride, width, kc, table.tile_rows, pack);
-      table.outer_accumulate(pack, width, row_pointers + j0, panel_stride, kc, cols,
-                             acc + r0 * acc_stride, acc_stride, j0 == 0 ? &chunk_init : nullptr);
+      table.outer_accumulate(pack, width, row_pointers + j0, panel_stride, kc, 0, cols,
+                             acc + r0 * acc_stride, acc_stride, j0 == 0 ? &c : nullptr);
     }
   };
 #ifdef _OPENMP
   if (team > 1) {
     // Each thread packs into its own arena lease (measured: one shared buffer cut into slices ran
-    // about 8 % slower on two threads). A thread that cannot get one takes no chunks; the others
-    // take them all, and only if every thread failed is the call out of memory.
+    // about 8 % slower on two threads). A thread that cannot get one takes no chunks (it may still
+    // help with others' column tiles); only if no thread got one is the call out of memory.
     ChunkRanges ranges(chunks, team);
+    ChunkWork* const work = one_pass ? new (std::nothrow) ChunkWork[chunks] : nullptr;
+    if (one_pass && work == nullptr)
+      return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
     std::atomic<int64_t> done{0};
 #pragma omp parallel num_threads(team)
     {
       const ScratchLease mine(ArenaSlot::kPack, pack_bytes);
-      if (mine.data() != nullptr) {
+      const int thread = omp_get_thread_num();
+      int64_t chunk = 0;
+      while (mine.data() != nullptr && ranges.Next(thread, &chunk)) {
         float* pack = reinterpret_cast<float*>(mine.data());
-        const int thread = omp_get_thread_num();
-        int64_t chunk = 0;
-        while (ranges.Next(thread, &chunk)) {
+        if (!one_pass) {
           run_chunk(chunk, pack);
-          done.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          ChunkWork& w = work[chunk];
+          chunk_rows(chunk, &w.r0, &w.width);
+          if (w.width > 0) {
+            PackRowPanels(a + w.r0, a_stride, w.width, depth, table.tile_rows, pack);
+            w.pack = pack;
+            w.Open(column_tiles);
+            int64_t t = 0;
+            while (w.Take(true, &t)) {
+              run_column_tile(pack, w.r0, w.width, t);
+              w.Finish();
+            }
+            w.AwaitAndClose(column_tiles);  // the pack is reused for this thread's next chunk
+          }
+        }
+        done.fetch_add(1, std::memory_order_relaxed);
+      }
+      // No chunk left to start: take column tiles from the back of chunks still running.
+      for (bool found = one_pass; found;) {
+        found = false;
+        for (int64_t c = 0; c < chunks && !found; ++c) {
+          int64_t t = 0;
+          if (work[c].IsOpen() && work[c].Take(false, &t)) {
+            run_column_tile(work[c].pack, work[c].r0, work[c].width, t);
+            work[c].Finish();
+            found = true;
+          }
         }
       }
     }
+    delete[] work;
     if (done.load() < chunks)
       return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
     return KernelOutcome{Status::kOk, nullptr};
