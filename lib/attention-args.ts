@@ -32,7 +32,7 @@ export interface AttentionOptions {
   threads?: number;
   /** Preallocated output data of exactly the output's element count; must not share memory with any input. */
   out?: Float32Array;
-  /** attentionAsync only: abort the call (it rejects with an AbortError within one query block). */
+  /** attentionAsync only: abort the call (it rejects with an AbortError within one key block of one query block). */
   signal?: AbortSignal;
 }
 

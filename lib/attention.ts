@@ -59,7 +59,7 @@ export function attention(query: Tensor, key: Tensor, value: Tensor, options?: A
  * [1, 4096, 64]) and their memory for the length of the call.
  *
  * `options.signal` (an AbortSignal) cancels the call: it rejects with an AbortError (code
- * ABORT_ERR) within one query block, or at once if the signal is already aborted; `out` is
+ * ABORT_ERR) within one key block of one query block, or at once if the signal is already aborted; `out` is
  * then left untouched.
  *
  * @returns a promise of the output tensor

@@ -1,7 +1,8 @@
 /**
  * Cancellation of async calls with an AbortSignal. The native kernel reads a one-element
- * Int32Array before each task (a query block against every key); aborting writes 1 into it, so
- * the call stops within one task and rejects with an AbortError. The kernel then never writes the
+ * Int32Array before each task (a query block against every key) and before each key block of a
+ * task; aborting writes 1 into it, so the call stops within one query block × key block and
+ * rejects with an AbortError. The kernel then never writes the
  * caller's `out` (async calls compute into a private output).
  */
 import { typeError } from './validate';

@@ -37,8 +37,9 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   // Every task streams all of K and V (M·(dk + dv) floats, 14 MB at M = 3400, d = 512) past its
   // query block, so larger query blocks cut that traffic per FLOP when at least four tasks per
   // thread remain to balance: wide heads take 128 queries (measured 5–10 % faster at d = 512;
-  // 256 would push their Qᵀ and O blocks out of L2), narrow heads whose K and V outgrow L2 take
-  // 256 ([1, 16384, 64]²: one thread 500 → 465 ms, two 237 → 228 ms).
+  // 256 would push their Qᵀ and O blocks out of L2), narrow ones (dk + dv ≤ 128, the widths
+  // measured) whose K and V outgrow L2 take 256 ([1, 16384, 64]²: one thread 500 → 465 ms, two
+  // 237 → 228 ms).
   const auto enough_tasks = [&](int64_t block) {
     return streams * ((p.queries + block - 1) / block) >= 4 * int64_t{threads};
   };
@@ -46,7 +47,7 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   const bool kv_beyond_l2 = p.keys * (p.key_width + p.value_width) * 4 > (int64_t{1} << 20);
   int64_t target = 64;
   if (wide && enough_tasks(128)) target = 128;
-  if (!wide && kv_beyond_l2 && enough_tasks(256)) target = 256;
+  if (p.key_width + p.value_width <= 128 && kv_beyond_l2 && enough_tasks(256)) target = 256;
   plan.query_block = RoundUp(p.queries < target ? p.queries : target, tile);
   while (plan.query_block > tile &&
          streams * ((p.queries + plan.query_block - 1) / plan.query_block) < 2 * int64_t{threads})
@@ -159,8 +160,9 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   if (scratch == nullptr)
     return Fail(Status::kOutOfMemory, "cannot allocate the kernel's scratch memory");
 
-  // Tasks check the cancel flag as they start, so an abort takes effect within one task (one
-  // query block against every key: about 2 ms at N = M = 16384, d = 64 on one core).
+  // Tasks check the cancel flag as they start, and again before every key block, so an abort
+  // takes effect within one query block × key block (well under a millisecond even on the scalar
+  // kernel); the cancelled call's output is incomplete and reported as such.
   if (team == 1) {
     const Scratch s = CarveScratch(layout, scratch);
     for (int64_t i = 0; i < tasks && !CancelRequested(p.cancel_flag); ++i)
