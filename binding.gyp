@@ -29,6 +29,7 @@
         "native/binding/block_args.cc",
         "native/binding/block_binding.cc",
         "native/binding/info_binding.cc",
+        "native/binding/kernel_threads.cc",
         "native/binding/tensor_args.cc",
         "native/kernel/attention.cc",
         "native/kernel/block.cc",

@@ -4,6 +4,7 @@
 import { resolveAttention, type AttentionOptions, type AttentionPlan } from './attention-args';
 import { AFFINITY_CODES, binding, type NativeAttentionDescriptor } from './binding';
 import { requireSignal, withCancellation } from './cancel';
+import { copyOf, releaseBuffers, takeBuffer } from './buffer-pool';
 import { schedule } from './scheduler';
 import type { Tensor } from './tensor';
 
@@ -68,20 +69,24 @@ export function attention(query: Tensor, key: Tensor, value: Tensor, options?: A
 export async function attentionAsync(query: Tensor, key: Tensor, value: Tensor, options?: AttentionOptions): Promise<Tensor> {
   const plan = resolveAttention(query, key, value, options);
   const signal = requireSignal(options?.signal);
-  const own = new Float32Array(plan.outSize);
+  // A private output: pooled when it is only copied into the caller's `out` at the end.
+  const own = plan.out === null ? new Float32Array(plan.outSize) : takeBuffer(plan.outSize);
   const d = descriptor(plan);
   d.mask = plan.mask === null ? null : plan.mask.slice();
   d.concatQuery = plan.concatQuery === null ? null : plan.concatQuery.slice();
   d.concatKey = plan.concatKey === null ? null : plan.concatKey.slice();
   const stack = new Error();
+  // Copies are taken now, at the call, so later writes by the caller never reach the kernel.
+  const [q, k, v] = [copyOf(plan.query.data), copyOf(plan.key.data), copyOf(plan.value.data)];
   try {
-    // Copies are taken now, at the call, so later writes by the caller never reach the kernel.
-    const [q, k, v] = [plan.query.data.slice(), plan.key.data.slice(), plan.value.data.slice()];
     await schedule(signal, () => withCancellation(signal, (cancel) => binding().attentionAsync(q, k, v, own, { ...d, cancel })));
+    return { data: deliver(own, plan.out), shape: plan.outShape };
   } catch (error) {
     throw withCallerStack(error, stack);
+  } finally {
+    // The call has settled: the kernel is done with these (schedule settles only after it).
+    releaseBuffers(q, k, v, plan.out === null ? null : own);
   }
-  return { data: deliver(own, plan.out), shape: plan.outShape };
 }
 
 /** Copies the private result into the caller's `out` (if any), refusing one detached meanwhile. */

@@ -3,6 +3,7 @@
  */
 import { deliver, withCallerStack } from '../attention';
 import { AFFINITY_CODES, binding, type NativeBlockDescriptor } from '../binding';
+import { copyOf, releaseBuffers, takeBuffer } from '../buffer-pool';
 import { requireSignal, withCancellation } from '../cancel';
 import { schedule } from '../scheduler';
 import type { Tensor } from '../tensor';
@@ -62,14 +63,17 @@ export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: Non
 export async function nonLocalBlockAsync(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Promise<Tensor> {
   const plan = resolveBlock(x, weights, options);
   const signal = requireSignal(options?.signal);
-  const out = new Float32Array(plan.x.data.length);
+  // A private output: pooled when it is only copied into the caller's `out` at the end.
+  const out = plan.out === null ? new Float32Array(plan.x.data.length) : takeBuffer(plan.x.data.length);
   const stack = new Error();
+  const input = copyOf(plan.x.data); // taken at the call: later writes by the caller never reach the kernel
   try {
-    const input = plan.x.data.slice(); // taken at the call: later writes by the caller never reach the kernel
     const d = descriptor(plan);
     await schedule(signal, () => withCancellation(signal, (cancel) => binding().nonLocalBlockAsync(input, out, { ...d, cancel })));
+    return { data: deliver(out, plan.out), shape: plan.x.shape.slice() };
   } catch (error) {
     throw withCallerStack(error, stack);
+  } finally {
+    releaseBuffers(input, plan.out === null ? null : out); // the call has settled
   }
-  return { data: deliver(out, plan.out), shape: plan.x.shape.slice() };
 }

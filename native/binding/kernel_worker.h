@@ -1,4 +1,5 @@
-// Runs one kernel call on a libuv worker and settles a Promise with it. Execute() touches no JS
+// Runs one kernel call off the event loop (a libuv worker hands it to a kernel thread,
+// kernel_threads.h) and settles a Promise with it. Execute() touches no JS
 // value: the job captures raw pointers, and the references keep every argument object (and so
 // every typed array's memory) alive until the promise settles.
 #ifndef NONLOCAL_BINDING_KERNEL_WORKER_H_
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "../kernel/attention.h"
+#include "kernel_threads.h"
 
 namespace nonlocal_binding {
 
@@ -54,7 +56,7 @@ class KernelWorker : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
-    outcome_ = job_();
+    outcome_ = RunOnKernelThread(job_);
     if (outcome_.status != nonlocal::Status::kOk) SetError(outcome_.message);
   }
   void OnOK() override { deferred_.Resolve(result_.Value()); }
