@@ -1,11 +1,12 @@
 // Blocking (after Goto & van de Geijn, "Anatomy of high-performance matrix multiplication"):
-//   - rows are cut into chunks, one task each; the chunk count is a multiple of the team size and
-//     the chunks are equal to within one 12-row tile, so two threads finish together;
-//   - the depth is taken in passes of up to kMaxDepthPass — in one pass for every block this
-//     package runs (C and Ci ≤ 1024): the chunk's A block is packed as row micro-panels (rows ×
-//     depth, ≤ 400 KB, in L2) and one column tile's B slice (depth × P floats, ≤ 256 KB for
-//     P = 64) is reused from L2 while every row tile of the chunk streams past it (the microkernel
-//     loops column tiles outside, row tiles inside);
+//   - the depth is taken in one pass when it is at most kMaxDepthPass (every block this package
+//     runs: C and Ci ≤ 1024). Rows are then cut into chunks as large as kMaxPackBytes of packed A
+//     allows — about one per thread — and a chunk's column tiles are shared out (ChunkWork), so
+//     each column tile's B slice streams from L3 once per chunk while the threads still finish
+//     together. Deeper GEMMs take 1024-deep passes over 96-row chunks dealt whole;
+//   - a chunk's A block is packed as row micro-panels, and one column tile's B slice (depth × P
+//     floats, ≤ 256 KB for P = 64) is reused from L2 while every row tile of the chunk streams past
+//     it (the microkernel loops column tiles outside, row tiles inside);
 //   - B comes pre-packed as column panels, so that slice is contiguous: read in place, its rows
 //     would sit one matrix row apart (6 KB for θ|φ|g of a C = 1024 block) and share a few L1 sets.
 #include "gemm.h"
@@ -26,13 +27,14 @@ namespace nonlocal {
 namespace {
 
 constexpr int64_t kRowTile = 12;       // a multiple of every table's P·V tile height (4 and 6)
-constexpr int64_t kTilesPerChunk = 8;  // about 96 rows per task
+constexpr int64_t kTilesPerChunk = 8;  // about 96 rows per task (GEMMs deeper than one pass)
 // Each extra depth pass makes every accumulator tile a round trip through L3 (the chunk's rows of
 // the output do not stay in L2 while B streams past). Whole-depth passes up to 1024 (over 256-deep
 // ones): the θ|φ|g GEMM of the C = 1024, 28 × 28 block on two threads 7.5 → 6.7 ms, and on this
 // VM's second vCPU, whose L3 traffic is slower, one thread 158 → 180 GFLOP/s.
 constexpr int64_t kMaxDepthPass = 1024;
-// A one-pass chunk's packed A block is at most this (two 12-row tiles short of 2 MB at depth 1024).
+// A one-pass chunk's packed A block is at most this (504 rows at depth 1024): larger chunks mean
+// fewer B streams, but the block must still come back from L3 quickly for every column tile.
 constexpr int64_t kMaxPackBytes = int64_t{2} << 20;
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
