@@ -48,7 +48,7 @@ export interface NativeBinding {
   info(): NativeInfo;
   selectIsa(name: string): boolean;
   expForTesting(input: Float32Array, output: Float32Array): Float32Array;
-  measureFmaPeak(threads: number, seconds: number): number;
+  measureFmaPeak(threads: number, seconds: number, isa: string): number;
   /** a zero-filled Float32Array whose first element is 64-byte aligned (a view into a larger ArrayBuffer) */
   alignedFloat32Array(length: number): Float32Array;
   addressAlignmentForTesting(array: Float32Array): number;

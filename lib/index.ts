@@ -9,7 +9,7 @@ export { nonLocalBlock, nonLocalBlockAsync } from './block/block';
 export type { NonLocalBlockOptions } from './block/block-args';
 export { loadNonLocalWeights, weightsFromStateDict, WeightsError, type LoadNonLocalWeightsOptions } from './block/load-weights';
 export type { NonLocalWeights, Conv1x1, BatchNorm, Convention } from './block/weights';
-export { info, measureFmaPeak, type Info } from './info';
+export { info, measureFmaPeak, type FmaPeakOptions, type Info } from './info';
 export { setDefaultThreads, defaultThreads } from './threads';
 export { setMaxConcurrentCalls, schedulerStats } from './scheduler';
 export type { Affinity, Tensor } from './tensor';

@@ -41,13 +41,16 @@ Napi::Value SelectIsa(const Napi::CallbackInfo& info) {
 
 Napi::Value MeasureFmaPeak(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  if (info.Length() != 2 || !info[0].IsNumber() || !info[1].IsNumber())
-    throw Napi::TypeError::New(env, "measureFmaPeak(threads, seconds) takes two numbers");
+  if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsString())
+    throw Napi::TypeError::New(env, "measureFmaPeak(threads, seconds, isa) takes two numbers and a string");
   const double threads = info[0].As<Napi::Number>().DoubleValue();
   const double seconds = info[1].As<Napi::Number>().DoubleValue();
   if (!(threads >= 1 && threads <= 1024) || !(seconds > 0 && seconds <= 10))
     throw Napi::RangeError::New(env, "measureFmaPeak: threads must be in [1, 1024] and seconds in (0, 10]");
-  return Napi::Number::New(env, nonlocal::MeasureFmaPeak(static_cast<int>(threads), seconds));
+  const std::string isa = info[2].As<Napi::String>().Utf8Value();
+  const nonlocal::KernelTable* table = nonlocal::SupportedKernelTable(isa.c_str());
+  if (table == nullptr) throw Napi::RangeError::New(env, "measureFmaPeak: this CPU cannot run the kernel '" + isa + "'");
+  return Napi::Number::New(env, nonlocal::MeasureFmaPeak(*table, static_cast<int>(threads), seconds));
 }
 
 Napi::Value ExpForTesting(const Napi::CallbackInfo& info) {

@@ -10,7 +10,7 @@ namespace nonlocal_binding {
 Napi::Value NativeInfo(const Napi::CallbackInfo& info);
 // selectIsa(name) → boolean: makes `name` the kernel for later calls, if this CPU supports it.
 Napi::Value SelectIsa(const Napi::CallbackInfo& info);
-// measureFmaPeak(threads, seconds) → GFLOP/s of FP32 FMAs with the active kernel's vectors.
+// measureFmaPeak(threads, seconds, isa) → GFLOP/s of FP32 FMAs with the named kernel's vectors.
 Napi::Value MeasureFmaPeak(const Napi::CallbackInfo& info);
 // expForTesting(input, output): output[i] = exp(input[i]) through the active kernel's vector exp.
 Napi::Value ExpForTesting(const Napi::CallbackInfo& info);

@@ -110,10 +110,15 @@ int SupportedIsas(const char* names[3]) noexcept {
 
 const KernelTable* ActiveKernelTable() noexcept { return ActiveSlot().load(std::memory_order_acquire); }
 
-bool SelectIsa(const char* name) noexcept {
+const KernelTable* SupportedKernelTable(const char* name) noexcept {
   const int level = LevelOf(name);
-  if (level < 0 || level > BestLevel()) return false;
-  ActiveSlot().store(TableFor(level), std::memory_order_release);
+  return level < 0 || level > BestLevel() ? nullptr : TableFor(level);
+}
+
+bool SelectIsa(const char* name) noexcept {
+  const KernelTable* table = SupportedKernelTable(name);
+  if (table == nullptr) return false;
+  ActiveSlot().store(table, std::memory_order_release);
   return true;
 }
 

@@ -14,6 +14,9 @@ int SupportedIsas(const char* names[3]) noexcept;
 // The table in force for new calls.
 const KernelTable* ActiveKernelTable() noexcept;
 
+// The table named `name` if this CPU and OS can run it, else nullptr (the table in force is unchanged).
+const KernelTable* SupportedKernelTable(const char* name) noexcept;
+
 // Makes `name` the table in force; false (and no change) if it is unknown or unsupported here.
 bool SelectIsa(const char* name) noexcept;
 

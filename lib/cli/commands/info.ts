@@ -5,13 +5,14 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
 import { info, measureFmaPeak } from '../../index';
-import { EXIT_OK, print, printJson } from '../output';
+import { EXIT_OK, print, printJson, UsageError } from '../output';
 import { parsePositiveNumber, parseThreads } from '../options';
 import { runCommand, type CommonOptions } from '../run';
 
 interface InfoOptions extends CommonOptions {
   threads?: number;
   seconds?: number;
+  isa?: string;
 }
 
 /** Adds `info` to the program. */
@@ -21,6 +22,7 @@ export function registerInfo(program: Command): void {
     .summary('version, instruction sets, OpenMP, threads and the measured FMA peak')
     .option('--threads <T>', 'threads for the peak measurement (default: all cores)', parseThreads)
     .option('--seconds <s>', 'how long to measure the peak (default 0.2, at most 10)', parsePositiveNumber)
+    .option('--isa <name>', "measure the peak of this kernel's vectors instead of the one in force (e.g. avx2 on an AVX-512 CPU)")
     .option('--json', 'print one JSON document on stdout')
     .action(async (opts: InfoOptions, cmd: Command) => {
       await runCommand(cmd, 'info', opts.json === true, async () => infoCommand(opts));
@@ -30,16 +32,18 @@ export function registerInfo(program: Command): void {
 function infoCommand(opts: InfoOptions): number {
   const here = info();
   const threads = opts.threads ?? here.threads;
-  const fmaPeakGflops = measureFmaPeak({ threads, seconds: Math.min(10, opts.seconds ?? 0.2) });
+  const peakIsa = opts.isa ?? here.isa;
+  if (!here.isas.includes(peakIsa)) throw new UsageError(`--isa must be one of ${here.isas.join(', ')} (the kernels this CPU runs), got '${peakIsa}'`);
+  const fmaPeakGflops = measureFmaPeak({ threads, seconds: Math.min(10, opts.seconds ?? 0.2), isa: peakIsa });
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   if (opts.json === true) {
-    printJson({ command: 'info', ...here, fmaPeakGflops, peakThreads: threads, cpu, cores: os.availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` });
+    printJson({ command: 'info', ...here, fmaPeakGflops, peakThreads: threads, peakIsa, cpu, cores: os.availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` });
   } else {
     print(`nonlocal-affinity ${here.version}`);
     print(`kernel:        ${here.isa} (available: ${here.isas.join(', ')})`);
     print(`OpenMP:        ${here.openmp ? 'yes' : 'no (every call runs on one thread)'}`);
     print(`threads:       ${here.threads} by default (${os.availableParallelism()} cores)`);
-    print(`FMA peak:      ${fmaPeakGflops.toFixed(1)} GFLOP/s FP32 with ${threads} thread${threads === 1 ? '' : 's'} (measured)`);
+    print(`FMA peak:      ${fmaPeakGflops.toFixed(1)} GFLOP/s FP32 with ${threads} thread${threads === 1 ? '' : 's'}, ${peakIsa} vectors (measured)`);
     print(`CPU:           ${cpu}, Node ${process.version}, ${process.platform}-${process.arch}`);
   }
   return EXIT_OK;
