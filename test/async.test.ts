@@ -7,24 +7,28 @@ import { randomFloats } from './support/oracle';
 
 const tensor = (shape: number[], seed: number) => ({ data: randomFloats(shape.reduce((a, b) => a * b, 1), seed), shape });
 
-test('a 1-second call leaves the event loop free: setInterval(1 ms) keeps firing', async () => {
-  // N = M = 16384, d = 256: 4·N·M·d = 275 GFLOP, about a second on 2 AVX-512 cores.
-  const q = tensor([16384, 256], 1);
-  const k = tensor([16384, 256], 2);
-  const v = tensor([16384, 256], 3);
-  const ticks: number[] = [];
-  const timer = setInterval(() => ticks.push(performance.now()), 1);
-  const start = performance.now();
-  const y = await attentionAsync(q, k, v, { scale: 1 / 16 });
-  const elapsed = performance.now() - start;
-  clearInterval(timer);
-  let worstGap = 0;
-  for (let i = 1; i < ticks.length; i++) worstGap = Math.max(worstGap, ticks[i] - ticks[i - 1]);
-  // Reported for the README; the assertions are deliberately loose (shared CI machines).
-  process.stderr.write(`event-loop: call ${elapsed.toFixed(0)} ms, ${ticks.length} ticks of setInterval(1 ms), worst gap ${worstGap.toFixed(1)} ms\n`);
-  expect(y.data.every(Number.isFinite)).toBe(true);
-  expect(ticks.length).toBeGreaterThan(elapsed / 10);
-  expect(worstGap).toBeLessThan(Math.max(100, elapsed / 4));
+test('the event loop keeps turning while a call runs: timers fire before its promise settles', async () => {
+  // A call that ran on the main thread would settle (as a microtask) before any timer could fire.
+  // Whether timers fire at all while it is pending is the behaviour; how often, and the worst gap,
+  // are machine figures that `npm run perf-report` prints. N = M = 4096, d = 64 (4.3 GFLOP) lasts
+  // many timer turns on any CPU; should one ever finish within a turn, the check is repeated at a
+  // larger N, so the outcome does not depend on the machine's speed.
+  let firedWhilePending = false;
+  for (const n of [4096, 8192, 16384]) {
+    const q = tensor([n, 64], 1);
+    const k = tensor([n, 64], 2);
+    const v = tensor([n, 64], 3);
+    let settled = false;
+    const timer = setInterval(() => { if (!settled) firedWhilePending = true; }, 0);
+    try {
+      const y = await attentionAsync(q, k, v, { scale: 1 / 8 }).finally(() => { settled = true; });
+      if (n === 4096) expect(y.data).toEqual(attention(q, k, v, { scale: 1 / 8 }).data);
+    } finally {
+      clearInterval(timer);
+    }
+    if (firedWhilePending) break;
+  }
+  expect(firedWhilePending).toBe(true);
 });
 
 test('inputs dropped by the caller stay alive until the promise settles', async () => {

