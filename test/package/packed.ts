@@ -1,10 +1,13 @@
 /**
  * Helpers of the packed-package suites: `npm pack` the checkout, install the tarball into a fresh
- * temporary project offline (from npm's cache, which `npm install` in the checkout has filled), and
- * run node / tsc there. Each child gets a clean environment: no npm_* variables of the outer
- * `npm test` (npm_config_local_prefix would point npm at the checkout) and no
- * NONLOCAL_AFFINITY_ADDON (CI runs the suites against other builds of the addon; the installed
- * package must load its own).
+ * temporary project, and run node / tsc there. The consumer gets its dependencies as tarballs packed
+ * from the checkout's own node_modules (packDependencies), installed by path with `--offline` and a
+ * private empty npm cache: npm's cache holds tarballs but not the registry metadata an offline
+ * install of a registry spec needs, so relying on it failed on fresh machines (ENOTCACHED); packing
+ * the installed copies needs no network and installs exactly the versions the lockfile pinned. Each
+ * child gets a clean environment: no npm_* variables of the outer `npm test`
+ * (npm_config_local_prefix would point npm at the checkout) and no NONLOCAL_AFFINITY_ADDON (CI runs
+ * the suites against other builds of the addon; the installed package must load its own).
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -95,21 +98,133 @@ export function pack(dest: string): Packed {
   return { tarball: path.join(dest, info.filename), size: info.size, unpackedSize: info.unpackedSize, entryCount: info.entryCount, files: info.files.map((f) => f.path) };
 }
 
-/** A new empty project in a temporary directory. */
-export function newProject(prefix: string): string {
+/**
+ * A new project in a temporary directory: a fixed package.json (plus `fields`, e.g. allowScripts),
+ * which the installs below leave as written (--no-save).
+ */
+export function newProject(prefix: string, fields: Record<string, unknown> = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, ...fields }, null, 2));
   return dir;
 }
 
-/** `npm install --offline` of the tarball (and `extra` packages, from the cache) into `dir`. */
-export function installOffline(dir: string, specs: string[], flags: string[]): Run {
-  return run(NPM, ['install', '--offline', '--no-audit', '--no-fund', ...flags, ...specs], { cwd: dir });
+/**
+ * The `allowScripts` entry that lets npm 11 run the install script of the package installed from
+ * `tarball`. npm matches entries against a dependency's resolved identity, and for a tarball
+ * installed by path that is `file:<absolute path>` (what `npm install-scripts approve` writes): a
+ * bare `nonlocal-affinity` key only matches registry installs, a relative `file:` key nothing.
+ */
+export function allowScriptsOf(tarball: string): Record<string, boolean> {
+  return { [`file:${path.resolve(tarball)}`]: true };
 }
 
-/** The version of a package installed in the checkout (so an offline install finds it in the cache). */
-export function checkoutVersion(name: string): string {
-  return (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+interface Manifest {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  bundleDependencies?: string[] | boolean;
+  bundledDependencies?: string[] | boolean;
+}
+
+function manifestOf(dir: string): Manifest {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest;
+}
+
+const REAL_ROOT = fs.realpathSync(ROOT);
+
+/**
+ * Where `name` required from the package in `fromDir` lives in the checkout, found the way Node
+ * finds it: the nearest `node_modules/<name>` walking up from `fromDir`, not above the checkout.
+ */
+function resolveInCheckout(name: string, fromDir: string): string | undefined {
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    if (path.basename(dir) !== 'node_modules') {
+      const candidate = path.join(dir, 'node_modules', name);
+      if (fs.existsSync(path.join(candidate, 'package.json'))) return fs.realpathSync(candidate);
+    }
+    if (dir === REAL_ROOT || path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * The installed directories (in the checkout's node_modules) of `names` and everything they depend
+ * on: dependencies (must be installed), optionalDependencies and non-optional peerDependencies when
+ * installed. Bundled dependencies are skipped: they travel inside their dependent's tarball.
+ */
+export function dependencyClosure(names: string[]): string[] {
+  const dirs = new Map<string, string>(); // realpath -> name@version
+  const byName = new Map<string, string>(); // name -> version
+  const visit = (name: string, fromDir: string, required: boolean, via: string): void => {
+    const dir = resolveInCheckout(name, fromDir);
+    if (dir === undefined) {
+      if (required) throw new Error(`${name} (needed by ${via}) is not installed in ${path.join(ROOT, 'node_modules')}: run npm install`);
+      return;
+    }
+    if (dirs.has(dir)) return;
+    const m = manifestOf(dir);
+    const seen = byName.get(m.name);
+    // the consumer gets every tarball as a top-level dependency, so two versions of one package
+    // cannot both be installed from packed copies (npm would go to the registry for one of them)
+    if (seen !== undefined && seen !== m.version) throw new Error(`the dependency closure holds ${m.name}@${seen} and ${m.name}@${m.version}; packDependencies installs one copy per name`);
+    byName.set(m.name, m.version);
+    dirs.set(dir, `${m.name}@${m.version}`);
+    const bundle = m.bundleDependencies ?? m.bundledDependencies;
+    const bundled = new Set(bundle === true ? Object.keys(m.dependencies ?? {}) : Array.isArray(bundle) ? bundle : []);
+    const here = `${m.name}@${m.version}`;
+    for (const dep of Object.keys(m.dependencies ?? {})) if (!bundled.has(dep)) visit(dep, dir, !(dep in (m.optionalDependencies ?? {})), here);
+    for (const dep of Object.keys(m.optionalDependencies ?? {})) if (!bundled.has(dep)) visit(dep, dir, false, here);
+    for (const dep of Object.keys(m.peerDependencies ?? {})) if (!m.peerDependenciesMeta?.[dep]?.optional) visit(dep, dir, false, here);
+  };
+  for (const name of names) visit(name, REAL_ROOT, true, 'nonlocal-affinity');
+  return [...dirs.keys()];
+}
+
+/**
+ * The packed package's runtime dependencies (and `extra` packages, e.g. @types/node for a
+ * TypeScript consumer), with their whole dependency closure, as tarballs in `dest`: one
+ * `npm pack <dir>...` of the checkout's installed copies, so the consumer installs them offline
+ * from disk, with no registry metadata, in the versions the checkout's lockfile pinned.
+ */
+export function packDependencies(dest: string, extra: string[] = []): string[] {
+  const deps = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest).dependencies ?? {});
+  const dirs = dependencyClosure([...deps, ...extra]);
+  // absolute paths: npm would read `node_modules/x` as a GitHub shorthand
+  const r = run(NPM, ['pack', ...dirs, '--pack-destination', dest, '--ignore-scripts', '--json'], { cwd: ROOT });
+  const infos = JSON.parse(r.stdout) as { name: string; version: string; filename: string }[];
+  const want = dirs.map((d) => `${manifestOf(d).name}@${manifestOf(d).version}`).sort();
+  const got = infos.map((i) => `${i.name}@${i.version}`).sort();
+  if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`npm pack packed ${got.join(', ')}; expected ${want.join(', ')}`);
+  return infos.map((i) => path.join(dest, i.filename));
+}
+
+/**
+ * One `npm install --offline` of `tarballs` (ours and packDependencies') into `dir`, with a
+ * private, empty npm cache: any registry request fails the install (ENOTCACHED), whatever the
+ * machine's cache holds; npm's debug log (which records every request as `http fetch`) is checked
+ * to hold none. --no-save keeps the project's package.json as newProject wrote it (npm would add
+ * `file:` specs with temp paths). The console keeps npm's default log level: --loglevel would also
+ * reach node-gyp through npm_config_loglevel and hide its `gyp info` lines.
+ */
+export function installOffline(dir: string, tarballs: string[], flags: string[]): Run {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'nla-npm-cache-'));
+  const logs = path.join(cache, '_logs');
+  const r = run(NPM, ['install', '--offline', '--no-audit', '--no-fund', '--no-save', `--logs-dir=${logs}`, ...flags, ...tarballs], {
+    cwd: dir, extraEnv: { npm_config_cache: cache },
+  });
+  const log = fs.existsSync(logs) ? fs.readdirSync(logs).map((f) => fs.readFileSync(path.join(logs, f), 'utf8')).join('\n') : '';
+  if (!/\bhttp cache\b/.test(log)) throw new Error(`no npm debug log with http entries in ${logs}`);
+  const fetches = log.split('\n').filter((l) => /\bhttp fetch\b/.test(l));
+  if (fetches.length > 0) throw new Error(`npm install made registry requests:\n${fetches.join('\n')}`);
+  fs.rmSync(cache, { recursive: true, force: true }); // kept (with npm's log) when the install failed
+  return r;
+}
+
+/** The native addon files a CommonJS child in `dir` has loaded after `require('nonlocal-affinity').info()`. */
+export function loadedAddons(dir: string): string[] {
+  return nodeCjs(dir, `require('nonlocal-affinity').info(); console.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.endsWith('.node'))))`) as string[];
 }
 
 /** Runs a CommonJS snippet in `dir` and parses the JSON it prints last. */
