@@ -34,7 +34,7 @@ export function info(): Info {
 export interface FmaPeakOptions {
   /** threads running FMA chains at once (default: the package default; 1 without OpenMP) */
   threads?: number;
-  /** the whole measurement's budget in seconds (default 0.2, at most 10) */
+  /** the whole measurement's budget in seconds (default 0.5, at most 10) */
   seconds?: number;
   /** whose vectors to use: a name from `info().isas` (default: the kernel in force) */
   isa?: string;
@@ -51,7 +51,7 @@ export interface FmaPeakOptions {
 export function measureFmaPeak(options: FmaPeakOptions = {}): number {
   const native = binding().info();
   const threads = options.threads === undefined ? (native.openmp ? defaultThreads() : 1) : options.threads;
-  const seconds = options.seconds === undefined ? 0.2 : options.seconds;
+  const seconds = options.seconds === undefined ? 0.5 : options.seconds;
   const isa = options.isa === undefined ? native.isa : options.isa;
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new RangeError(`options.threads must be an integer from 1 to 1024, got ${String(threads)}`);
   if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= 10)) throw new RangeError(`options.seconds must be in (0, 10], got ${String(seconds)}`);

@@ -21,7 +21,7 @@ export function registerInfo(program: Command): void {
     .command('info')
     .summary('version, instruction sets, OpenMP, threads and the measured FMA peak')
     .option('--threads <T>', 'threads for the peak measurement (default: all cores)', parseThreads)
-    .option('--seconds <s>', 'how long to measure the peak (default 0.2, at most 10)', parsePositiveNumber)
+    .option('--seconds <s>', 'how long to measure the peak (default 0.5, at most 10)', parsePositiveNumber)
     .option('--isa <name>', "measure the peak of this kernel's vectors instead of the one in force (e.g. avx2 on an AVX-512 CPU)")
     .option('--json', 'print one JSON document on stdout')
     .action(async (opts: InfoOptions, cmd: Command) => {
@@ -34,7 +34,7 @@ function infoCommand(opts: InfoOptions): number {
   const threads = opts.threads ?? here.threads;
   const peakIsa = opts.isa ?? here.isa;
   if (!here.isas.includes(peakIsa)) throw new UsageError(`--isa must be one of ${here.isas.join(', ')} (the kernels this CPU runs), got '${peakIsa}'`);
-  const fmaPeakGflops = measureFmaPeak({ threads, seconds: Math.min(10, opts.seconds ?? 0.2), isa: peakIsa });
+  const fmaPeakGflops = measureFmaPeak({ threads, seconds: Math.min(10, opts.seconds ?? 0.5), isa: peakIsa });
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   if (opts.json === true) {
     printJson({ command: 'info', ...here, fmaPeakGflops, peakThreads: threads, peakIsa, cpu, cores: os.availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` });
