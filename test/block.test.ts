@@ -62,7 +62,7 @@ describe.each(SUPPORTED_ISAS)('nonLocalBlock on the %s kernel', (isa) => {
 describe('nonLocalBlock', () => {
   test('larger shapes: C = 64, Ci = 32, 2-D 23×17 with sub-sampling, and 3-D 4×9×10 in Caffe2 order', () => {
     for (const [shape, order] of [[[2, 64, 23, 17], 'after'], [[1, 64, 4, 9, 10], 'before']] as const) {
-      const x = { data: randomFloats(shape.reduce((a, b) => a * b, 1), 3), shape: [...shape] };
+      const x = { data: randomFloats(shape.reduce((a: number, b: number) => a * b, 1), 3), shape: [...shape] };
       for (const mode of MODES) {
         const w = randomWeights({ C: 64, Ci: 32, mode, bn: true, outBias: false, useScale: true, subSample: true, poolBeforeConv: order === 'before', seed: 11 });
         expect(relativeError(nonLocalBlock(x, w).data, referenceBlock(x, w).data)).toBeLessThanOrEqual(2e-5);

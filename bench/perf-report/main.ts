@@ -17,6 +17,7 @@
  * process exits 0 whatever the figures (2 only for a bad argument): it reports, it does not gate.
  */
 import * as os from 'node:os';
+import { parseArgs as parseNodeArgs } from 'node:util';
 
 import { info } from '../../lib/index';
 import { cancelLatency } from './cancel-latency';
@@ -34,27 +35,22 @@ const USAGE = `usage: npm run perf-report -- [--json] [--only <section,...>]\nse
 interface Args { json: boolean; only: Set<string> | null }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, only: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') {
-      args.json = true;
-    } else if (a === '--only' || a.startsWith('--only=')) {
-      const value = a === '--only' ? argv[++i] : a.slice('--only='.length);
-      if (value === undefined || value === '') throw new Error('--only needs a list of sections');
-      args.only ??= new Set();
-      for (const id of value.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-        if (!SECTIONS.some((s) => s.id === id)) throw new Error(`unknown section ${JSON.stringify(id)}`);
-        args.only.add(id);
-      }
-    } else if (a === '--help' || a === '-h') {
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    } else {
-      throw new Error(`unknown argument ${JSON.stringify(a)}`);
+  const { values } = parseNodeArgs({ args: argv, options: { json: { type: 'boolean' }, only: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  let only: Set<string> | null = null;
+  for (const list of values.only ?? []) {
+    const ids = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (ids.length === 0) throw new Error('--only needs a list of sections');
+    only ??= new Set();
+    for (const id of ids) {
+      if (!SECTIONS.some((s) => s.id === id)) throw new Error(`unknown section ${JSON.stringify(id)}`);
+      only.add(id);
     }
   }
-  return args;
+  return { json: values.json === true, only };
 }
 
 /** One printed line: the section's title, the figure, its goal and met / NOT met. */
