@@ -1,5 +1,6 @@
 {
   # One static library per instruction set (gyp has no per-file flags), linked into one addon.
+  # CMakeLists.txt lists the same sources and flags; test/build-lists.test.ts checks they agree.
   # `node-gyp rebuild --openmp=false` builds without OpenMP (single-threaded, same results).
   "variables": {
     "openmp%": "true"
@@ -31,14 +32,15 @@
         "native/binding/info_binding.cc",
         "native/binding/kernel_threads.cc",
         "native/binding/tensor_args.cc",
+        "native/binding/test_hooks.cc",
         "native/kernel/attention.cc",
         "native/kernel/block.cc",
         "native/kernel/gemm.cc",
-        "native/kernel/memory_advice.cc",
         "native/kernel/dispatch.cc",
         "native/kernel/peak.cc",
-        "native/kernel/scratch_arena.cc",
-        "native/kernel/isa_scalar.cc"
+        "native/kernel/runtime/memory_advice.cc",
+        "native/kernel/runtime/scratch_arena.cc",
+        "native/kernel/isa/isa_scalar.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except_all"
@@ -69,7 +71,7 @@
         {
           "target_name": "nonlocal_kernel_avx2",
           "type": "static_library",
-          "sources": ["native/kernel/isa_avx2.cc"],
+          "sources": ["native/kernel/isa/isa_avx2.cc"],
           "cflags_cc": ["-mavx2", "-mfma"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-mavx2", "-mfma"] },
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] } }
@@ -77,7 +79,7 @@
         {
           "target_name": "nonlocal_kernel_avx512",
           "type": "static_library",
-          "sources": ["native/kernel/isa_avx512.cc"],
+          "sources": ["native/kernel/isa/isa_avx512.cc"],
           "cflags_cc": ["-mavx512f", "-mfma", "-Wno-maybe-uninitialized"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-mavx512f", "-mfma"] },
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX512"] } }

@@ -5,6 +5,7 @@
 #include "binding/attention_binding.h"
 #include "binding/block_binding.h"
 #include "binding/info_binding.h"
+#include "binding/test_hooks.h"
 
 namespace {
 
@@ -16,16 +17,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nonLocalBlockAsync",
               Napi::Function::New(env, nonlocal_binding::BlockAsync, "nonLocalBlockAsync"));
   exports.Set("info", Napi::Function::New(env, nonlocal_binding::NativeInfo, "info"));
-  exports.Set("selectIsa", Napi::Function::New(env, nonlocal_binding::SelectIsa, "selectIsa"));
   exports.Set("measureFmaPeak",
               Napi::Function::New(env, nonlocal_binding::MeasureFmaPeak, "measureFmaPeak"));
-  exports.Set("expForTesting",
-              Napi::Function::New(env, nonlocal_binding::ExpForTesting, "expForTesting"));
   exports.Set("alignedFloat32Array",
               Napi::Function::New(env, nonlocal_binding::AlignedFloat32Array, "alignedFloat32Array"));
-  exports.Set("addressAlignmentForTesting",
-              Napi::Function::New(env, nonlocal_binding::AddressAlignmentForTesting,
-                                  "addressAlignmentForTesting"));
+  // selectIsa, expForTesting, addressAlignmentForTesting: kept in the production addon because the
+  // jest suites run every kernel path through them (test_hooks.h).
+  nonlocal_binding::RegisterTestHooks(env, exports);
   return exports;
 }
 

@@ -7,7 +7,6 @@
 namespace nonlocal_binding {
 namespace {
 
-constexpr size_t kAlignment = 64;  // one cache line, one AVX-512 vector
 // Float32Array's own limit on this V8 is far above this; 2^31 floats (8 GiB) is plenty.
 constexpr double kMaxLength = 2147483648.0;
 
@@ -22,19 +21,12 @@ Napi::Value AlignedFloat32Array(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "alignedFloat32Array: length must be an integer in [0, 2^31]");
   const size_t length = static_cast<size_t>(requested);
   // New ArrayBuffers are zero-filled; the slack lets the view start on the next boundary.
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, length * sizeof(float) + kAlignment);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, length * sizeof(float) + kArrayAlignment);
   const uintptr_t address = reinterpret_cast<uintptr_t>(buffer.Data());
-  const size_t offset = (kAlignment - address % kAlignment) % kAlignment;
+  const size_t offset = (kArrayAlignment - address % kArrayAlignment) % kArrayAlignment;
   if (offset % sizeof(float) != 0)  // no allocator returns less than 4-byte alignment; be sure
     throw Napi::Error::New(env, "alignedFloat32Array: the ArrayBuffer is not float-aligned");
   return Napi::Float32Array::New(env, length, buffer, offset);
-}
-
-Napi::Value AddressAlignmentForTesting(const Napi::CallbackInfo& info) {
-  const Napi::Env env = info.Env();
-  if (info.Length() != 1) throw Napi::TypeError::New(env, "addressAlignmentForTesting(array) takes 1 argument");
-  const FloatView view = RequireFloat32Array(env, info[0], "array");
-  return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(view.data) % kAlignment));
 }
 
 }  // namespace nonlocal_binding

@@ -8,13 +8,15 @@
 
 #include <napi.h>
 
+#include <cstddef>
+
 namespace nonlocal_binding {
+
+constexpr size_t kArrayAlignment = 64;  // one cache line, one AVX-512 vector
 
 // alignedFloat32Array(length) → a zero-filled Float32Array of `length` whose first element sits on
 // a 64-byte boundary: a view into a slightly larger ArrayBuffer (so byteOffset may be nonzero).
 Napi::Value AlignedFloat32Array(const Napi::CallbackInfo& info);
-// addressAlignmentForTesting(array) → the address of array[0] modulo 64.
-Napi::Value AddressAlignmentForTesting(const Napi::CallbackInfo& info);
 
 }  // namespace nonlocal_binding
 

@@ -42,7 +42,7 @@ AttentionCall ParseAttentionCall(const Napi::CallbackInfo& info) {
   const int64_t dk = RequireInteger(env, d, "keyWidth", 1, kMaxDim, kWhat);
   const int64_t dv = RequireInteger(env, d, "valueWidth", 1, kMaxDim, kWhat);
   const int64_t affinity = RequireInteger(env, d, "affinity", 0, 3, kWhat);
-  const int64_t threads = RequireInteger(env, d, "threads", 1, 1024, kWhat);
+  const int64_t threads = RequireInteger(env, d, "threads", 1, nonlocal::kMaxThreads, kWhat);
   const double scale = RequireNumber(env, d, "scale", kWhat);
   if (!std::isfinite(scale) || scale <= 0.0)
     throw Napi::RangeError::New(env, "descriptor.scale must be a finite number > 0");

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "../kernel/kernel_table.h"
+#include "../kernel/types.h"
 #include "tensor_args.h"
 
 namespace nonlocal_binding {
@@ -60,7 +60,7 @@ BlockCall ParseBlockCall(const Napi::CallbackInfo& info) {
   if (!std::isfinite(scale) || scale <= 0.0)
     throw Napi::RangeError::New(env, "descriptor.scale must be a finite number > 0");
   p.scale = static_cast<float>(scale);
-  const int64_t threads = RequireInteger(env, d, "threads", 1, 1024, kWhat);
+  const int64_t threads = RequireInteger(env, d, "threads", 1, nonlocal::kMaxThreads, kWhat);
   const bool pooled = p.pool_t > 1 || p.pool_h > 1 || p.pool_w > 1;
   if (p.pool_before_conv && !pooled)
     throw Napi::RangeError::New(env, "descriptor.poolBeforeConv needs a pooling kernel");

@@ -4,7 +4,7 @@
 
 #include "../kernel/dispatch.h"
 #include "../kernel/peak.h"
-#include "tensor_args.h"
+#include "../kernel/types.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -31,36 +31,19 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   return result;
 }
 
-Napi::Value SelectIsa(const Napi::CallbackInfo& info) {
-  const Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsString())
-    throw Napi::TypeError::New(env, "selectIsa(name) takes one string");
-  const std::string name = info[0].As<Napi::String>().Utf8Value();
-  return Napi::Boolean::New(env, nonlocal::SelectIsa(name.c_str()));
-}
-
 Napi::Value MeasureFmaPeak(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   if (info.Length() != 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsString())
     throw Napi::TypeError::New(env, "measureFmaPeak(threads, seconds, isa) takes two numbers and a string");
   const double threads = info[0].As<Napi::Number>().DoubleValue();
   const double seconds = info[1].As<Napi::Number>().DoubleValue();
-  if (!(threads >= 1 && threads <= 1024) || !(seconds > 0 && seconds <= 10))
-    throw Napi::RangeError::New(env, "measureFmaPeak: threads must be in [1, 1024] and seconds in (0, 10]");
+  if (!(threads >= 1 && threads <= nonlocal::kMaxThreads) || !(seconds > 0 && seconds <= 10))
+    throw Napi::RangeError::New(env, "measureFmaPeak: threads must be in [1, " + std::to_string(nonlocal::kMaxThreads) +
+                                         "] and seconds in (0, 10]");
   const std::string isa = info[2].As<Napi::String>().Utf8Value();
   const nonlocal::KernelTable* table = nonlocal::SupportedKernelTable(isa.c_str());
   if (table == nullptr) throw Napi::RangeError::New(env, "measureFmaPeak: this CPU cannot run the kernel '" + isa + "'");
   return Napi::Number::New(env, nonlocal::MeasureFmaPeak(*table, static_cast<int>(threads), seconds));
-}
-
-Napi::Value ExpForTesting(const Napi::CallbackInfo& info) {
-  const Napi::Env env = info.Env();
-  if (info.Length() != 2) throw Napi::TypeError::New(env, "expForTesting(input, output) takes 2 arguments");
-  const FloatView in = RequireFloat32Array(env, info[0], "input");
-  const FloatView out = RequireFloat32Array(env, info[1], "output");
-  RequireLength(env, out.length, in.length, "output", "[" + std::to_string(in.length) + "]");
-  nonlocal::ActiveKernelTable()->exp_array(in.data, out.data, in.length);
-  return info[1];
 }
 
 }  // namespace nonlocal_binding

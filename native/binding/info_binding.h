@@ -1,4 +1,5 @@
-// N-API entry points that report (and, for tests, switch) which kernel runs.
+// N-API entry points that report which kernel runs and measure the machine's FMA peak (the test
+// hooks that switch kernels are in test_hooks.h).
 #ifndef NONLOCAL_BINDING_INFO_BINDING_H_
 #define NONLOCAL_BINDING_INFO_BINDING_H_
 
@@ -8,12 +9,8 @@ namespace nonlocal_binding {
 
 // { isa, isas, openmp, maxThreads }
 Napi::Value NativeInfo(const Napi::CallbackInfo& info);
-// selectIsa(name) → boolean: makes `name` the kernel for later calls, if this CPU supports it.
-Napi::Value SelectIsa(const Napi::CallbackInfo& info);
 // measureFmaPeak(threads, seconds, isa) → GFLOP/s of FP32 FMAs with the named kernel's vectors.
 Napi::Value MeasureFmaPeak(const Napi::CallbackInfo& info);
-// expForTesting(input, output): output[i] = exp(input[i]) through the active kernel's vector exp.
-Napi::Value ExpForTesting(const Napi::CallbackInfo& info);
 
 }  // namespace nonlocal_binding
 

@@ -1,17 +1,16 @@
 // The threads async kernel calls run on. libuv hands each AsyncWorker to any of its pool threads,
-// and libgomp keeps one OpenMP team per thread that starts parallel regions: successive calls on
-// different libuv threads used different teams, and each finished team's threads kept spinning
-// (libgomp's default wait policy) while the next call ran — eight queued [1,1024,64]² calls on
-// two cores ran at 78 % of the sequential throughput (98 % with UV_THREADPOOL_SIZE=1). Here every
-// call runs on the lowest-numbered idle kernel thread, so one call at a time (the scheduler's
-// default) always uses thread 0 and its one OpenMP team; calls that do run at once get threads of
-// their own. Plain C++ threads: no JS is touched.
+// and libgomp keeps one OpenMP team per thread that starts parallel regions: calls on different
+// libuv threads would use different teams, and a finished team's threads keep spinning (libgomp's
+// default wait policy) while the next call's team runs, so the two compete for the cores. Here
+// every call runs on the lowest-numbered idle kernel thread, so one call at a time (the
+// scheduler's default) always uses thread 0 and its one OpenMP team; calls that do run at once get
+// threads of their own. Plain C++ threads: no JS is touched.
 #ifndef NONLOCAL_BINDING_KERNEL_THREADS_H_
 #define NONLOCAL_BINDING_KERNEL_THREADS_H_
 
 #include <functional>
 
-#include "../kernel/attention.h"
+#include "../kernel/types.h"
 
 namespace nonlocal_binding {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "../kernel/attention.h"
+#include "../kernel/types.h"
 #include "kernel_threads.h"
 
 namespace nonlocal_binding {
@@ -38,8 +38,7 @@ class KernelWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(info.Env(), "nonlocal-affinity"),
         deferred_(Napi::Promise::Deferred::New(info.Env())),
         job_(std::move(job)),
-        outcome_{nonlocal::Status::kOk, nullptr},
-        result_index_(result_index) {
+        outcome_{nonlocal::Status::kOk, nullptr} {
     for (size_t i = 0; i < info.Length(); ++i)
       if (info[i].IsObject()) held_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
     result_ = Napi::Persistent(info[result_index].As<Napi::Object>());
@@ -66,7 +65,6 @@ class KernelWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::function<nonlocal::KernelOutcome()> job_;
   nonlocal::KernelOutcome outcome_;
-  size_t result_index_;
   std::vector<Napi::ObjectReference> held_;
   Napi::ObjectReference result_;
 };

@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "cancel.h"
 #include "dispatch.h"
 #include "kernel_table.h"
-#include "scratch_arena.h"
+#include "runtime/cancel.h"
+#include "runtime/common.h"
+#include "runtime/scratch_arena.h"
+#include "runtime/scratch_carver.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -24,8 +26,6 @@ namespace {
 constexpr int64_t kAlignFloats = 16;  // 64 bytes: a cache line, and one zmm
 constexpr int64_t kMaxScoreKeys = 16;  // ≥ every table's Sᵀ tile height (key-list padding)
 
-int64_t RoundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
 bool Positive(int64_t x) { return x > 0; }
 
 // The plan: Br queries per task (shrunk when there are too few tasks to feed every thread — Br
@@ -34,12 +34,11 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   const int64_t tile = table.query_tile;
   BlockPlan plan{};
   const int64_t streams = p.batch * p.heads;
-  // Every task streams all of K and V (M·(dk + dv) floats, 14 MB at M = 3400, d = 512) past its
-  // query block, so larger query blocks cut that traffic per FLOP when at least four tasks per
-  // thread remain to balance: wide heads take 128 queries (measured 5–10 % faster at d = 512;
-  // 256 would push their Qᵀ and O blocks out of L2), narrow ones (dk + dv ≤ 128, the widths
-  // measured) whose K and V outgrow L2 take 256 ([1, 16384, 64]²: one thread 500 → 465 ms, two
-  // 237 → 228 ms).
+  // Every task streams all of K and V (M·(dk + dv) floats) past its query block, so a larger
+  // query block means less of that traffic per FLOP; it is taken only while at least four tasks
+  // per thread remain to balance the team. Wide heads (dk + dv ≥ 512) take 128 queries (256 would
+  // push their Qᵀ and O blocks out of L2); narrow ones (dk + dv ≤ 128) whose K and V outgrow L2
+  // (1 MB) take 256, as their Qᵀ and O blocks are small. (Measured: docs/performance.md.)
   const auto enough_tasks = [&](int64_t block) {
     return streams * ((p.queries + block - 1) / block) >= 4 * int64_t{threads};
   };
@@ -60,53 +59,29 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   return plan;
 }
 
-struct ScratchLayout {
-  int64_t query_t, scores_t, acc, per_query, key_dot, pointers, value_pack;  // element counts
-  int64_t bytes;                                                  // one thread, aligned parts
-};
-
-ScratchLayout LayoutScratch(const AttentionProblem& p, const BlockPlan& plan) {
+// One thread's scratch (tiling.h), carved in this order; ScratchCarver pads every piece to 64 bytes.
+Scratch CarveScratch(const AttentionProblem& p, const BlockPlan& plan, ScratchCarver* carve) {
   const int64_t br = plan.query_block;
   const int64_t bc = plan.key_block + kMaxScoreKeys;
-  ScratchLayout l{};
-  l.query_t = RoundUp(p.key_width * br, kAlignFloats);
-  l.scores_t = RoundUp(bc * br, kAlignFloats);
-  l.acc = RoundUp(br * plan.value_stride, kAlignFloats);
-  l.per_query = RoundUp(br, kAlignFloats);
-  l.key_dot = RoundUp(bc, kAlignFloats);
-  l.pointers = RoundUp(bc, 8);
+  Scratch s{};
+  s.query_t = carve->Floats(p.key_width * br);
+  s.scores_t = carve->Floats(bc * br);
+  s.acc = carve->Floats(br * plan.value_stride);
+  s.row_max = carve->Floats(br);
+  s.row_sum = carve->Floats(br);
+  s.rescale = carve->Floats(br);
+  s.query_dot = carve->Floats(br);
+  s.key_dot = carve->Floats(bc);
   // Column panels of the value block (used when dv spans more than one microkernel tile).
-  l.value_pack = plan.key_block * RoundUp(p.value_width, kPanelColumns);
-  l.bytes = 4 * (l.query_t + l.scores_t + l.acc + 4 * l.per_query + l.key_dot + l.value_pack) +
-            2 * l.pointers * static_cast<int64_t>(sizeof(const float*));
-  return l;
+  s.value_pack = carve->Floats(plan.key_block * RoundUp(p.value_width, kPanelColumns));
+  s.key_rows = carve->Pointers(bc);
+  s.value_rows = carve->Pointers(bc);
+  return s;
 }
 
-Scratch CarveScratch(const ScratchLayout& l, unsigned char* base) {
-  Scratch s{};
-  float* f = reinterpret_cast<float*>(base);
-  s.query_t = f;
-  f += l.query_t;
-  s.scores_t = f;
-  f += l.scores_t;
-  s.acc = f;
-  f += l.acc;
-  s.row_max = f;
-  f += l.per_query;
-  s.row_sum = f;
-  f += l.per_query;
-  s.rescale = f;
-  f += l.per_query;
-  s.query_dot = f;
-  f += l.per_query;
-  s.key_dot = f;
-  f += l.key_dot;
-  s.value_pack = f;
-  f += l.value_pack;
-  const float** ptrs = reinterpret_cast<const float**>(f);
-  s.key_rows = ptrs;
-  s.value_rows = ptrs + l.pointers;
-  return s;
+Scratch CarveScratchAt(const AttentionProblem& p, const BlockPlan& plan, unsigned char* base) {
+  ScratchCarver carve(base);
+  return CarveScratch(p, plan, &carve);
 }
 
 Task TaskAt(const AttentionProblem& p, const BlockPlan& plan, int64_t blocks_per_stream,
@@ -120,8 +95,6 @@ Task TaskAt(const AttentionProblem& p, const BlockPlan& plan, int64_t blocks_per
   t.rows = left < plan.query_block ? left : plan.query_block;
   return t;
 }
-
-KernelOutcome Fail(Status status, const char* message) { return KernelOutcome{status, message}; }
 
 }  // namespace
 
@@ -144,7 +117,8 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
 
   const KernelTable* table = ActiveKernelTable();
   const BlockPlan plan = PlanBlocks(p, *table, threads);
-  const ScratchLayout layout = LayoutScratch(p, plan);
+  ScratchCarver measure;
+  CarveScratch(p, plan, &measure);
   const int64_t blocks_per_stream = (p.queries + plan.query_block - 1) / plan.query_block;
   const int64_t tasks = p.batch * p.heads * blocks_per_stream;
   int team = static_cast<int>(tasks < threads ? tasks : threads);
@@ -152,7 +126,7 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   // more than a second core saves below about a million multiply-adds ([1, 64, 64]² is 2^19).
   if (p.batch * p.heads * p.queries * p.keys * (p.key_width + p.value_width) <= (int64_t{1} << 20)) team = 1;
 
-  const int64_t stride = RoundUp(layout.bytes, 64);
+  const int64_t stride = measure.bytes();  // one thread's scratch, a multiple of 64 bytes
   if (stride > static_cast<int64_t>(kMaxScratchBytes) / team)
     return Fail(Status::kOutOfMemory, "the kernel's scratch would exceed its 1 GiB limit (key/value width too large)");
   const ScratchLease lease(ArenaSlot::kAttention, static_cast<size_t>(stride * team));
@@ -164,7 +138,7 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   // takes effect within one query block × key block (well under a millisecond even on the scalar
   // kernel); the cancelled call's output is incomplete and reported as such.
   if (team == 1) {
-    const Scratch s = CarveScratch(layout, scratch);
+    const Scratch s = CarveScratchAt(p, plan, scratch);
     for (int64_t i = 0; i < tasks && !CancelRequested(p.cancel_flag); ++i)
       table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
   } else {
@@ -172,19 +146,19 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
     // Nothing inside can throw: the kernels are plain arithmetic on preallocated memory.
 #pragma omp parallel num_threads(team)
     {
-      const Scratch s = CarveScratch(layout, scratch + stride * omp_get_thread_num());
+      const Scratch s = CarveScratchAt(p, plan, scratch + stride * omp_get_thread_num());
 #pragma omp for schedule(dynamic, 1)
       for (int64_t i = 0; i < tasks; ++i)
         if (!CancelRequested(p.cancel_flag)) table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
     }
 #else
-    const Scratch s = CarveScratch(layout, scratch);
+    const Scratch s = CarveScratchAt(p, plan, scratch);
     for (int64_t i = 0; i < tasks && !CancelRequested(p.cancel_flag); ++i)
       table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
 #endif
   }
   if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
-  return KernelOutcome{Status::kOk, nullptr};
+  return Ok();
 }
 
 }  // namespace nonlocal

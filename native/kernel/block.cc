@@ -1,13 +1,13 @@
 // The non-local block driver: 1×1 convolutions as GEMMs on the ISA table's outer-product
 // microkernel, floor-mode max-pooling, the fused attention operator, the output projection and the
-// residual. Channels-first x is never transposed (except in 'gaussian' mode, where θ = x itself
-// has to be positions-major for the attention operator: one transpose).
+// residual. Channels-first x is never transposed, except in 'gaussian' mode, where θ = x and
+// φ = pool(x) themselves have to be positions-major for the attention operator.
 //
 // Layouts for one batch item (N positions, M pooled positions, Ci = inter channels):
 //   x    [C][N]         the caller's tensor
 //   proj [N][Kx']       x·W_x + b_x: θ | φ | g columns, positions-major (what attention reads)
 //   kv   [M][2Ci']      pooled φ | g (sub-sampling) — or columns of proj when not sub-sampled
-//   yt   [Ci][N]        the attention output y transposed, as column panels (gemm.h), written so
+//   yt   [Ci][N]        the attention output y transposed, as column panels (types.h), written so
 //                       by the operator itself (OutputLayout::kTransposedPanels), so that W_z y
 //                       lands channels-first
 //   out  [C][N]         x + b_z + W_z y, written by the output projection's GEMM itself
@@ -15,50 +15,27 @@
 #include "block.h"
 
 #include <cstdint>
-#include <initializer_list>
 #include <algorithm>
-#include <cstring>
 
-#include "cancel.h"
+#include "attention.h"
 #include "dispatch.h"
 #include "gemm.h"
 #include "kernel_table.h"
-#include "memory_advice.h"
-#include "parallel.h"
-#include "scratch_arena.h"
+#include "runtime/cancel.h"
+#include "runtime/common.h"
+#include "runtime/memory_advice.h"
+#include "runtime/parallel.h"
+#include "runtime/scratch_arena.h"
+#include "runtime/scratch_carver.h"
 
 namespace nonlocal {
 namespace {
 
 constexpr int64_t kPad = 16;
 
-int64_t RoundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
 bool IsGaussian(const BlockProblem& p) { return p.affinity == Affinity::kGaussian; }
 
 bool SubSampled(const BlockProblem& p) { return p.pool_t > 1 || p.pool_h > 1 || p.pool_w > 1; }
-
-KernelOutcome Fail(Status status, const char* message) { return KernelOutcome{status, message}; }
-
-// Hands out 64-byte aligned pieces of one scratch lease, in order (sizes in bytes).
-class Carver {
- public:
-  explicit Carver(unsigned char* base) : base_(base), used_(0) {}
-  static int64_t Size(int64_t bytes) { return RoundUp(bytes > 0 ? bytes : 0, 64); }
-  float* Floats(int64_t count) { return reinterpret_cast<float*>(Take(4 * count)); }
-  const float** Pointers(int64_t count) {
-    return reinterpret_cast<const float**>(Take(static_cast<int64_t>(sizeof(const float*)) * count));
-  }
-
- private:
-  unsigned char* Take(int64_t bytes) {
-    unsigned char* p = bytes > 0 ? base_ + used_ : nullptr;
-    used_ += Size(bytes);
-    return p;
-  }
-  unsigned char* base_;
-  int64_t used_;
-};
 
 // PyTorch max_pool semantics: a NaN anywhere in the window wins.
 inline float MaxKeepNaN(float m, float v) { return (v > m || v != v) ? v : m; }
@@ -183,25 +160,31 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
   const int64_t n_xpt = gaussian && sub ? M * C : 0;
   const int64_t n_rows = depth_max;
   const int64_t n_yt_panels = ColumnPanelFloats(Ci, N);
-  const int64_t bytes = Carver::Size(4 * n_proj) + Carver::Size(4 * n_kv) + Carver::Size(4 * n_xp) +
-                        Carver::Size(4 * n_kvp) + Carver::Size(4 * n_xt) + Carver::Size(4 * n_xpt) +
-                        Carver::Size(4 * n_yt_panels) +
-                        Carver::Size(static_cast<int64_t>(sizeof(const float*)) * n_rows);
+  // Carved twice: measuring (every pointer null) for the lease's size, then from the lease.
+  float *proj = nullptr, *kv = nullptr, *xp = nullptr, *kvp = nullptr, *xt = nullptr, *xpt = nullptr,
+        *yt = nullptr;
+  const float** row_ptrs = nullptr;
+  const auto carve_all = [&](ScratchCarver* carve) {
+    proj = carve->Floats(n_proj);
+    kv = carve->Floats(n_kv);
+    xp = carve->Floats(n_xp);
+    kvp = carve->Floats(n_kvp);
+    xt = carve->Floats(n_xt);
+    xpt = carve->Floats(n_xpt);
+    yt = carve->Floats(n_yt_panels);
+    row_ptrs = carve->Pointers(n_rows);
+  };
+  ScratchCarver measure;
+  carve_all(&measure);
+  const int64_t bytes = measure.bytes();
   // The scratch is a few times one batch item of x; refuse anything beyond 8× that (and 1 GiB).
   const int64_t limit = std::max<int64_t>(static_cast<int64_t>(kMaxScratchBytes), 8 * 4 * C * N);
   if (bytes > limit) return Fail(Status::kOutOfMemory, "the block's scratch would exceed its limit");
   const ScratchLease lease(ArenaSlot::kBlock, static_cast<size_t>(bytes), static_cast<size_t>(limit));
   if (lease.data() == nullptr)
     return Fail(Status::kOutOfMemory, "cannot allocate the block's scratch memory");
-  Carver carve(lease.data());
-  float* const proj = carve.Floats(n_proj);
-  float* const kv = carve.Floats(n_kv);
-  float* const xp = carve.Floats(n_xp);
-  float* const kvp = carve.Floats(n_kvp);
-  float* const xt = carve.Floats(n_xt);
-  float* const xpt = carve.Floats(n_xpt);
-  float* const yt = carve.Floats(n_yt_panels);
-  const float** const row_ptrs = carve.Pointers(n_rows);
+  ScratchCarver carve(lease.data());
+  carve_all(&carve);
 
   // The output is usually a fresh allocation that nothing has touched yet.
   AdviseHugePages(p.out, static_cast<size_t>(p.batch * C * N) * sizeof(float));
@@ -297,7 +280,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
              threads);
     if (projected.status != Status::kOk) return projected;
   }
-  return KernelOutcome{Status::kOk, nullptr};
+  return Ok();
 }
 
 }  // namespace nonlocal

@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "attention.h"
+#include "types.h"
 
 namespace nonlocal {
 
@@ -30,7 +30,7 @@ struct BlockProblem {
   float* out;      // [B][C][N]
 
   // 1×1 convolutions, stored transposed ([input channels][output columns]) with their biases;
-  // wx and wp as column panels (kernel_table.h: ⌈columns / 64⌉ panels of [C][64], the GEMM's B).
+  // wx and wp as column panels (types.h: ⌈columns / 64⌉ panels of [C][64], the GEMM's B).
   // Columns of wx (applied to x):         [θ unless gaussian] [φ, g unless pool_before_conv]
   // Columns of wp (applied to pool(x)):   [φ unless gaussian] [g]        (pool_before_conv only)
   const float* wx;

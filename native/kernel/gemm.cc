@@ -17,7 +17,8 @@
 #include <cstring>
 #include <new>
 
-#include "scratch_arena.h"
+#include "runtime/common.h"
+#include "runtime/scratch_arena.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -29,24 +30,20 @@ namespace {
 constexpr int64_t kRowTile = 12;       // a multiple of every table's P·V tile height (4 and 6)
 constexpr int64_t kTilesPerChunk = 8;  // about 96 rows per task (GEMMs deeper than one pass)
 // Each extra depth pass makes every accumulator tile a round trip through L3 (the chunk's rows of
-// the output do not stay in L2 while B streams past). Whole-depth passes up to 1024 (over 256-deep
-// ones): the θ|φ|g GEMM of the C = 1024, 28 × 28 block on two threads 7.5 → 6.7 ms, and on this
-// VM's second vCPU, whose L3 traffic is slower, one thread 158 → 180 GFLOP/s.
+// the output do not stay in L2 while B streams past), so the whole depth is taken in one pass up to
+// 1024 — every channel count the block supports — at the price of a larger packed A block.
 constexpr int64_t kMaxDepthPass = 1024;
 // A one-pass chunk's packed A block is at most this (504 rows at depth 1024): larger chunks mean
 // fewer B streams, but the block must still come back from L3 quickly for every column tile.
 constexpr int64_t kMaxPackBytes = int64_t{2} << 20;
-
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // pack ← the rows × depth block A[r][j] = a[j·a_stride + r] as row micro-panels of `tile` rows
 // (kernel_table.h): each microkernel call then reads its A operand as one contiguous run
 // (tile × depth floats) instead of `tile` floats from each of `depth` cache lines, and the
 // column tile of B it multiplies keeps L1 to itself.
 // One micro-panel at a time, its `tile` floats per depth row as one fixed-size copy: the panel's
-// destination is a single write stream and the tile × 4 bytes move in one or two vector moves
-// (measured in the C = 1024 block: about 2.4 times faster than copying depth row by depth row
-// into every panel with a variable-length loop, which was 8 % of the GEMM's time).
+// destination is a single write stream and the tile × 4 bytes move in one or two vector moves,
+// where a depth-row-by-depth-row copy into every panel needs a variable-length loop per row.
 constexpr int64_t kPrefetchAhead = 32;  // depth rows
 
 // Inlined into PackRowPanels with `tile` a constant, so the copy is a fixed-size one.
@@ -60,7 +57,6 @@ __attribute__((always_inline)) inline void PackRowPanelsOf(const float* a, int64
     // Each depth row of A is a different cache line (and often a different page, where the
     // hardware prefetchers stop), so ask for the line the micro-panels two or three along will
     // read (16 rows on), kPrefetchAhead depth rows ahead: its miss then overlaps these copies.
-    // Packing a C = 1024, 28 × 28 block's x from memory: 0.39 → 0.25 ms on one core.
     const int64_t prefetch_end = r0 + 16 < rows ? depth - kPrefetchAhead : 0;
     for (int64_t j = 0; j < depth; ++j) {
       if (j < prefetch_end) __builtin_prefetch(src + (j + kPrefetchAhead) * a_stride + 16, 0, 3);
@@ -86,13 +82,13 @@ void PackRowPanels(const float* a, int64_t a_stride, int64_t rows, int64_t depth
 
 // Chunks [0, count) dealt to the team as contiguous ranges: a thread works through its own range
 // front to back, then takes chunks from the back of the others'. Each core then streams one
-// contiguous block of A rows (its prefetchers stay on one pattern; measured about 10 % faster on
-// two threads than handing out chunks one at a time, which interleaves the cores' rows), while a
-// core that runs slower (a shared VM's vCPUs differ) or is descheduled still gets its work taken.
+// contiguous block of A rows, so its prefetchers stay on one pattern (handing out chunks one at a
+// time would interleave the cores' rows), while a core that runs slower or is descheduled still
+// gets its work taken.
 // Each range is one atomic word, front << 32 | back; claims are compare-and-swap.
 class ChunkRanges {
  public:
-  static constexpr int kMaxTeam = 1024;  // the most threads a call may ask for
+  static constexpr int kMaxTeam = kMaxThreads;  // the most threads a call may ask for (types.h)
   ChunkRanges(int64_t count, int team) : team_(team < kMaxTeam ? team : kMaxTeam) {
     for (int t = 0; t < team_; ++t) {
       const uint64_t front = static_cast<uint64_t>(count * t / team_);
@@ -126,9 +122,8 @@ class ChunkRanges {
 };
 
 // One chunk's column tiles, shared out once its A block is packed. Each column tile of B is then
-// streamed from L3 once per chunk, so with about one chunk per thread the 6 MB of θ|φ|g weights of
-// a C = 1024 block stream twice per call instead of once per 96 rows (ten times at 28 × 28: 11.5–12
-// against 12.6–13.5 ms for the whole block on two threads, in a slow-memory phase of this VM).
+// streamed from L3 once per chunk, so with about one chunk per thread the whole of B (6 MB of θ|φ|g
+// weights for a C = 1024 block) streams once per thread per call instead of once per 96 rows.
 // What keeps two threads finishing together is the column tiles: the owner takes them from the
 // front; a thread with no chunk left takes them from the back and reads the owner's pack, which
 // stays valid because the owner waits for every tile of its chunk before packing the next.
@@ -184,7 +179,7 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
   const int64_t depth_pass = depth < kMaxDepthPass ? depth : kMaxDepthPass;
   const bool one_pass = depth <= kMaxDepthPass;
   // One pass: chunks as large as the packing budget allows, about one per thread for the block's
-  // shapes (see ChunkWork); several passes: the old 96-row chunks.
+  // shapes (see ChunkWork); several passes: kTilesPerChunk-tile chunks, dealt whole.
   const int64_t budget_tiles = kMaxPackBytes / (depth_pass * int64_t{sizeof(float)} * kRowTile);
   const int64_t tiles_per_chunk =
       one_pass ? std::max<int64_t>(1, std::min(CeilDiv(tiles, threads), budget_tiles)) : kTilesPerChunk;
@@ -230,13 +225,13 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
   };
 #ifdef _OPENMP
   if (team > 1) {
-    // Each thread packs into its own arena lease (measured: one shared buffer cut into slices ran
-    // about 8 % slower on two threads). A thread that cannot get one takes no chunks (it may still
+    // Each thread packs into its own arena lease rather than a slice of one shared buffer (faster
+    // when measured: docs/performance.md). A thread that cannot get one takes no chunks (it may still
     // help with others' column tiles); only if no thread got one is the call out of memory.
     ChunkRanges ranges(chunks, team);
     ChunkWork* const work = one_pass ? new (std::nothrow) ChunkWork[chunks] : nullptr;
     if (one_pass && work == nullptr)
-      return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
+      return Fail(Status::kOutOfMemory, "cannot allocate the block's packing buffers");
     std::atomic<int64_t> done{0};
 #pragma omp parallel num_threads(team)
     {
@@ -279,16 +274,16 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
     }
     delete[] work;
     if (done.load() < chunks)
-      return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
-    return KernelOutcome{Status::kOk, nullptr};
+      return Fail(Status::kOutOfMemory, "cannot allocate the block's packing buffers");
+    return Ok();
   }
 #endif
   const ScratchLease pack(ArenaSlot::kPack, pack_bytes);
   if (pack.data() == nullptr)
-    return KernelOutcome{Status::kOutOfMemory, "cannot allocate the block's packing buffers"};
+    return Fail(Status::kOutOfMemory, "cannot allocate the block's packing buffers");
   for (int64_t chunk = 0; chunk < chunks; ++chunk)
     run_chunk(chunk, reinterpret_cast<float*>(pack.data()));
-  return KernelOutcome{Status::kOk, nullptr};
+  return Ok();
 }
 
 }  // namespace nonlocal

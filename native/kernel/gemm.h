@@ -1,22 +1,23 @@
 // The block's 1×1 convolutions as one GEMM shape, on the ISA table's outer-product microkernel:
 //
 //   acc[r][c] = Σ_j A[r][j] · B[j][c] + the GemmInit terms (kernel_table.h: a column bias, a row
-//               bias, a residual matrix),   r < rows, c < cols, j < depth
+//               bias, a residual matrix; tiling.h),   r < rows, c < cols, j < depth
 //
 // A is read as a[j·a_stride + r] (a channels-first tensor, or a transposed weight), B arrives as
-// column panels (kernel_table.h) so each microkernel tile's slice of B is contiguous in memory.
+// column panels (types.h) so each microkernel tile's slice of B is contiguous in memory.
 #ifndef NONLOCAL_KERNEL_GEMM_H_
 #define NONLOCAL_KERNEL_GEMM_H_
 
 #include <cstdint>
 
-#include "attention.h"
 #include "kernel_table.h"
+#include "types.h"
 
 namespace nonlocal {
 
-// Floats of a depth × cols matrix stored as column panels (kernel_table.h). The block's weights
-// arrive packed so from TypeScript (lib/block/weights.ts); yᵀ is transposed into them in block.cc.
+// Floats of a depth × cols matrix stored as column panels (types.h). The block's weights arrive
+// packed so from TypeScript (lib/block/weights.ts); the attention operator writes yᵀ so itself
+// (OutputLayout::kTransposedPanels), for the block's output projection.
 inline int64_t ColumnPanelFloats(int64_t depth, int64_t cols) {
   return depth * ((cols + kPanelColumns - 1) / kPanelColumns * kPanelColumns);
 }

@@ -38,7 +38,7 @@ std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.0f, float hi = 
   return v;
 }
 
-// panels ← the row-major depth × cols matrix b as column panels (kernel_table.h), as
+// panels ← the row-major depth × cols matrix b as column panels (types.h), as
 // lib/block/weights.ts packs the block's weights. Padding columns stay as they were.
 void PackColumnPanels(const float* b, int64_t depth, int64_t cols, float* panels) {
   const int64_t p = nonlocal::kPanelColumns;

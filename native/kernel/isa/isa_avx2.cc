@@ -4,10 +4,12 @@
 
 #include <cstdint>
 
-#include "kernel_table.h"
+#include "../kernel_table.h"
 
 namespace nonlocal {
 namespace {
+
+#include "exp-inl.h"
 
 struct Simd {
   using V = __m256;
@@ -35,10 +37,10 @@ struct Simd {
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V div(V a, V b) { return _mm256_div_ps(a, b); }
-  // vmaxps returns its second operand when either is NaN: a NaN in `b` survives.
+  // vmaxps / vminps return their second operand when either is NaN: a NaN in `b` survives.
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
+  static V min(V a, V b) { return _mm256_min_ps(a, b); }
 
-  // Lane i is live iff i < n: compare the lane index with n.
   // In-place 8×8 transpose: r[c][i] ← r[i][c]. Floats paired within 128-bit lanes, then 64-bit
   // pairs (each lane a 4×4 block transposed), then the two lanes (vperm2f128).
   static void transpose(V (&r)[W]) {
@@ -62,45 +64,35 @@ struct Simd {
     }
   }
 
+  // Lane i is live iff i < n: compare the lane index with n.
   static __m256i Lanes(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
 
-  // exp(x): the same reduction and polynomial as the AVX-512 file (about 1 ulp); 2^n is built in
-  // the exponent field, which the clamp keeps within [-126, 127].
-  static V exp(V x) {
-    const V lo = _mm256_set1_ps(-87.33654475f);
-    const V hi = _mm256_set1_ps(88.0f);
-    const V clamped = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
-    const V n = _mm256_round_ps(_mm256_mul_ps(clamped, _mm256_set1_ps(1.44269504088896341f)),
-                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    V r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), clamped);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    V poly = _mm256_set1_ps(1.9875691500e-4f);
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.3981999507e-3f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(8.3334519073e-3f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(4.1665795894e-2f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.6666665459e-1f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(5.0000001201e-1f));
-    const V r2 = _mm256_mul_ps(r, r);
-    const V er = _mm256_add_ps(_mm256_fmadd_ps(poly, r2, r), _mm256_set1_ps(1.0f));
-    // n ∈ [-126, 127] after the clamp (NaN converts to INT_MIN, and NaN·anything stays NaN).
-    const __m256i bits = _mm256_slli_epi32(
-        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    const V result = _mm256_mul_ps(er, _mm256_castsi256_ps(bits));
-    const V underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-    return _mm256_andnot_ps(underflow, result);
+  // exp (exp-inl.h) and the steps it needs.
+  static V exp(V x) { return VectorExp<Simd>(x); }
+  static V fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
+  static V round(V x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // 2^n built in the exponent field (n + 127) << 23: exact for n ∈ [−126, 127]. A NaN n converts
+  // to INT_MIN, but then x is NaN too and so is the product.
+  static V scale2n(V x, V n) {
+    const __m256i bits =
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(x, _mm256_castsi256_ps(bits));
   }
+  static V zero_below(V x, V lo, V v) { return _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LT_OQ), v); }
 };
 
-#include "flash_impl.inc"
+#include "microkernel-inl.h"
+#include "attention_io-inl.h"
+#include "attention_task-inl.h"
+#include "fma_loop-inl.h"
+#include "kernel_table-inl.h"
 
 }  // namespace
 
 const KernelTable* Avx2KernelTable() {
-  static const KernelTable table{"avx2", Simd::W, Simd::kScoreVecs * Simd::W,
-                                    Simd::kScoreKeys, Simd::kValueRows, &RunTask,
-                                    &OuterAccumulate, &FmaLoop, &ExpArray};
+  static constexpr KernelTable table = MakeKernelTable("avx2");
   return &table;
 }
 

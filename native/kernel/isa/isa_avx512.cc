@@ -4,10 +4,12 @@
 
 #include <cstdint>
 
-#include "kernel_table.h"
+#include "../kernel_table.h"
 
 namespace nonlocal {
 namespace {
+
+#include "exp-inl.h"
 
 struct Simd {
   using V = __m512;
@@ -35,8 +37,9 @@ struct Simd {
   static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V div(V a, V b) { return _mm512_div_ps(a, b); }
-  // vmaxps returns its second operand when either is NaN: a NaN in `b` survives.
+  // vmaxps / vminps return their second operand when either is NaN: a NaN in `b` survives.
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static V min(V a, V b) { return _mm512_min_ps(a, b); }
 
   // In-place 16×16 transpose: r[c][i] ← r[i][c]. Floats paired within 128-bit lanes, then 64-bit
   // pairs (each lane a 4×4 block transposed), then the 4×4 grid of lanes (vshuff32x4).
@@ -69,41 +72,26 @@ struct Simd {
 
   static __mmask16 Lanes(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
 
-  // exp(x) by Cody–Waite range reduction and Cephes' degree-6 polynomial (about 1 ulp):
-  //   x = n·ln2 + r, |r| ≤ ln2/2;  e^r ≈ 1 + r + r²·P(r);  e^x = e^r · 2^n (vscalefps).
-  // Inputs above 88 are clamped there (softmax only ever passes x ≤ 0, so this never binds).
-  // Inputs below ln(FLT_MIN) give 0 (the true value is subnormal, < 1.2e-38 absolute); −∞ gives 0;
-  // NaN stays NaN because the clamps keep NaN operands in the NaN-winning position.
-  static V exp(V x) {
-    const V lo = _mm512_set1_ps(-87.33654475f);
-    const V hi = _mm512_set1_ps(88.0f);
-    const V clamped = _mm512_min_ps(hi, _mm512_max_ps(lo, x));
-    const V n = _mm512_roundscale_ps(_mm512_mul_ps(clamped, _mm512_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    V r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), clamped);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    V poly = _mm512_set1_ps(1.9875691500e-4f);
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.3981999507e-3f));
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(8.3334519073e-3f));
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(4.1665795894e-2f));
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.6666665459e-1f));
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(5.0000001201e-1f));
-    const V r2 = _mm512_mul_ps(r, r);
-    const V er = _mm512_add_ps(_mm512_fmadd_ps(poly, r2, r), _mm512_set1_ps(1.0f));
-    const V result = _mm512_scalef_ps(er, n);
-    const __mmask16 underflow = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
-    return _mm512_mask_blend_ps(underflow, result, _mm512_setzero_ps());
+  // exp (exp-inl.h) and the steps it needs.
+  static V exp(V x) { return VectorExp<Simd>(x); }
+  static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
+  static V round(V x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static V scale2n(V x, V n) { return _mm512_scalef_ps(x, n); }  // vscalefps: x·2^floor(n)
+  static V zero_below(V x, V lo, V v) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), v, _mm512_setzero_ps());
   }
 };
 
-#include "flash_impl.inc"
+#include "microkernel-inl.h"
+#include "attention_io-inl.h"
+#include "attention_task-inl.h"
+#include "fma_loop-inl.h"
+#include "kernel_table-inl.h"
 
 }  // namespace
 
 const KernelTable* Avx512KernelTable() {
-  static const KernelTable table{"avx512", Simd::W, Simd::kScoreVecs * Simd::W,
-                                    Simd::kScoreKeys, Simd::kValueRows, &RunTask,
-                                    &OuterAccumulate, &FmaLoop, &ExpArray};
+  static constexpr KernelTable table = MakeKernelTable("avx512");
   return &table;
 }
 

@@ -4,10 +4,20 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernel_table.h"
+#include "../kernel_table.h"
 
 namespace nonlocal {
 namespace {
+
+#include "exp-inl.h"
+
+// One float as exp-inl.h's ExpPolynomial sees it: a·b + c as written, like the rest of this file's
+// arithmetic (x86-64's baseline has no FMA, so each step is rounded).
+struct Lane {
+  using V = float;
+  static float set1(float x) { return x; }
+  static float fmadd(float a, float b, float c) { return a * b + c; }
+};
 
 struct Simd {
   static constexpr int W = 8;
@@ -59,13 +69,13 @@ struct Simd {
     for (int i = 0; i < W; ++i) a.lane[i] /= b.lane[i];
     return a;
   }
-  // Same rule as vmaxps: a if a > b, else b — so a NaN in either operand yields b.
   static void transpose(V (&r)[W]) {  // in place: r[c][i] ← r[i][c]
     V t[W];
     for (int i = 0; i < W; ++i)
       for (int c = 0; c < W; ++c) t[c].lane[i] = r[i].lane[c];
     for (int i = 0; i < W; ++i) r[i] = t[i];
   }
+  // Same rule as vmaxps: a if a > b, else b — so a NaN in either operand yields b.
   static V max(V a, V b) {
     for (int i = 0; i < W; ++i) a.lane[i] = a.lane[i] > b.lane[i] ? a.lane[i] : b.lane[i];
     return a;
@@ -75,22 +85,20 @@ struct Simd {
     return x;
   }
 
-  // The SIMD files' exp, one lane at a time: x = n·ln2 + r, e^r ≈ 1 + r + r²·P(r), e^x = e^r·2^n.
+  // exp-inl.h's exp one lane at a time, with its constants and polynomial: x = n·ln2 + r,
+  // e^r ≈ 1 + r + r²·P(r), e^x = e^r·2^n. The order of operations differs from VectorExp's —
+  // ((P·r)·r + r) + 1, each step rounded — and is kept as it is so this path's results stay the
+  // same bit for bit; the NaN test comes first so no NaN reaches the float→int cast (UB).
   static float ExpLane(float x) {
-    if (!(x == x)) return x;               // NaN stays NaN (and never reaches a float→int cast)
-    if (x < -87.33654475f) return 0.0f;    // true value is subnormal or 0 (−∞)
-    const float clamped = x > 88.0f ? 88.0f : x;
+    if (!(x == x)) return x;              // NaN stays NaN
+    if (x < kExpMin) return 0.0f;         // true value is subnormal or 0 (−∞)
+    const float clamped = x > kExpMax ? kExpMax : x;
     // Round to nearest with the 1.5·2^23 trick: exact for |t| < 2^22, no libm call.
-    const float t = clamped * 1.44269504088896341f;
+    const float t = clamped * kLog2e;
     const float n = (t + 12582912.0f) - 12582912.0f;
-    float r = clamped - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float poly = 1.9875691500e-4f;
-    poly = poly * r + 1.3981999507e-3f;
-    poly = poly * r + 8.3334519073e-3f;
-    poly = poly * r + 4.1665795894e-2f;
-    poly = poly * r + 1.6666665459e-1f;
-    poly = poly * r + 5.0000001201e-1f;
+    float r = clamped - n * kLn2Hi;
+    r = r - n * kLn2Lo;
+    const float poly = ExpPolynomial<Lane>(r);
     const float er = poly * r * r + r + 1.0f;
     const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
     float scale;
@@ -99,14 +107,16 @@ struct Simd {
   }
 };
 
-#include "flash_impl.inc"
+#include "microkernel-inl.h"
+#include "attention_io-inl.h"
+#include "attention_task-inl.h"
+#include "fma_loop-inl.h"
+#include "kernel_table-inl.h"
 
 }  // namespace
 
 const KernelTable* ScalarKernelTable() {
-  static const KernelTable table{"scalar", Simd::W, Simd::kScoreVecs * Simd::W,
-                                    Simd::kScoreKeys, Simd::kValueRows, &RunTask,
-                                    &OuterAccumulate, &FmaLoop, &ExpArray};
+  static constexpr KernelTable table = MakeKernelTable("scalar");
   return &table;
 }
 

@@ -3,8 +3,8 @@
 // faults for 4 MB, which on small blocks costs more than the arithmetic. Reusing the same pages
 // on the same thread removes that. Requests above the retention cap are served fresh and released
 // by the caller's Lease, so a one-off huge call does not pin memory forever.
-#ifndef NONLOCAL_KERNEL_SCRATCH_ARENA_H_
-#define NONLOCAL_KERNEL_SCRATCH_ARENA_H_
+#ifndef NONLOCAL_KERNEL_RUNTIME_SCRATCH_ARENA_H_
+#define NONLOCAL_KERNEL_RUNTIME_SCRATCH_ARENA_H_
 
 #include <cstddef>
 
@@ -34,4 +34,4 @@ class ScratchLease {
 
 }  // namespace nonlocal
 
-#endif  // NONLOCAL_KERNEL_SCRATCH_ARENA_H_
+#endif  // NONLOCAL_KERNEL_RUNTIME_SCRATCH_ARENA_H_

@@ -1,0 +1,141 @@
+// Moving operands into and out of one attention task, over the ISA's `Simd` vector type: s·Qᵀ of
+// the query block, the value block as column panels, concatenation's dot products, and the
+// quotients y = O / l (or O / M') in either output layout (types.h OutputLayout).
+//
+// Textually included by each ISA translation unit (isa_*.cc) *inside its anonymous namespace*, after
+// it defines `struct Simd`, so every function here gets internal linkage in its own ISA file and no
+// -mavx512f code can be shared with another unit (kernel_table.h). Includes no header.
+//
+// Needs microkernel-inl.h (MinInt) first; Simd as listed in attention_task-inl.h.
+
+#ifndef NONLOCAL_KERNEL_ISA_ATTENTION_IO_INL_H_
+#define NONLOCAL_KERNEL_ISA_ATTENTION_IO_INL_H_
+
+// Copies the block's kc live value rows into column panels (types.h; panel stride
+// Bc·kPanelColumns) and points value_rows at them. The copy is kc·dv floats per (query block, key
+// block), against 2·Br·kc·dv FLOPs of P·V: about 1/128 of the work, for an L1-resident tile.
+void PackValuePanels(const float** value_rows, int64_t kc, int64_t dv, int64_t panel_stride,
+                     float* pack) {
+  for (int64_t j = 0; j < kc; ++j) {
+    const float* src = value_rows[j];
+    float* dst = pack + j * kPanelColumns;
+    for (int64_t c0 = 0; c0 < dv; c0 += kPanelColumns) {
+      float* d = dst + c0 / kPanelColumns * panel_stride;
+      int64_t c = c0;
+      const int64_t end = MinInt(dv, c0 + kPanelColumns);
+      for (; c + Simd::W <= end; c += Simd::W) Simd::store(d + (c - c0), Simd::loadu(src + c));
+      if (c < end) {
+        const int tail = static_cast<int>(end - c);
+        Simd::storen(d + (c - c0), Simd::loadn(src + c, tail), tail);
+      }
+    }
+    value_rows[j] = dst;
+  }
+}
+
+
+float Dot(const float* a, const float* b, int64_t n) {
+  typename Simd::V acc = Simd::zero();
+  int64_t c = 0;
+  for (; c + Simd::W <= n; c += Simd::W) acc = Simd::fmadd(Simd::loadu(a + c), Simd::loadu(b + c), acc);
+  if (c < n) {
+    const int tail = static_cast<int>(n - c);
+    acc = Simd::fmadd(Simd::loadn(a + c, tail), Simd::loadn(b + c, tail), acc);
+  }
+  alignas(64) float lanes[Simd::W];
+  Simd::store(lanes, acc);
+  float total = 0.0f;
+  for (int l = 0; l < Simd::W; ++l) total += lanes[l];
+  return total;
+}
+
+// Writes y = O / denominator for `rows` rows: per row l_i (softmax) or the shared M' (dot/concat).
+void StoreOutput(const float* acc, int64_t os, int64_t rows, int64_t dv, const float* row_sum,
+                 float shared_denominator, float* out, int64_t out_row) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const typename Simd::V d = Simd::set1(row_sum != nullptr ? row_sum[i] : shared_denominator);
+    int64_t c = 0;
+    for (; c + Simd::W <= dv; c += Simd::W)
+      Simd::storeu(out + i * out_row + c, Simd::div(Simd::load(acc + i * os + c), d));
+    if (c < dv)
+      Simd::storen(out + i * out_row + c, Simd::div(Simd::load(acc + i * os + c), d),
+                   static_cast<int>(dv - c));
+  }
+}
+
+// Where y[q][c] lives in OutputLayout::kTransposedPanels (types.h).
+inline float* TransposedPanelAt(float* panels, int64_t dv, int64_t q, int64_t c) {
+  return panels + q / kPanelColumns * (dv * kPanelColumns) + c * kPanelColumns + q % kPanelColumns;
+}
+
+// StoreOutput for OutputLayout::kTransposedPanels (types.h): the same quotients, written
+// transposed into the panels of yᵀ for queries first_query .. first_query + rows. W × W blocks go
+// through registers (Simd::transpose); a block never straddles two panels because first_query is
+// a multiple of the query tile, hence of W, and W divides P.
+void StoreOutputTransposed(const float* acc, int64_t os, int64_t rows, int64_t dv,
+                           const float* row_sum, float shared_denominator, int64_t first_query,
+                           float* panels) {
+  constexpr int64_t W = Simd::W;
+  constexpr int64_t P = kPanelColumns;
+  auto at = [&](int64_t i, int64_t c) { return TransposedPanelAt(panels, dv, first_query + i, c); };
+  auto denominator = [&](int64_t i) { return row_sum != nullptr ? row_sum[i] : shared_denominator; };
+  const int64_t full_rows = first_query % W == 0 ? rows / W * W : 0;
+  const int64_t full_cols = dv / W * W;
+  for (int64_t i0 = 0; i0 < full_rows; i0 += W) {
+    for (int64_t c0 = 0; c0 < full_cols; c0 += W) {
+      typename Simd::V block[W];
+      #pragma GCC unroll 16
+      for (int l = 0; l < W; ++l)
+        block[l] = Simd::div(Simd::load(acc + (i0 + l) * os + c0), Simd::set1(denominator(i0 + l)));
+      Simd::transpose(block);
+      float* dst = at(i0, c0);
+      #pragma GCC unroll 16
+      for (int l = 0; l < W; ++l) Simd::storeu(dst + l * P, block[l]);
+    }
+    for (int64_t i = i0; i < i0 + W; ++i)
+      for (int64_t c = full_cols; c < dv; ++c) *at(i, c) = acc[i * os + c] / denominator(i);
+  }
+  for (int64_t i = full_rows; i < rows; ++i)
+    for (int64_t c = 0; c < dv; ++c) *at(i, c) = acc[i * os + c] / denominator(i);
+}
+
+void StoreZeros(const AttentionProblem& p, const Task& task, float* out) {
+  for (int64_t i = 0; i < task.rows; ++i)
+    for (int64_t c = 0; c < p.value_width; ++c) {
+      if (p.out_layout == OutputLayout::kTransposedPanels)
+        *TransposedPanelAt(p.out, p.value_width, task.first_query + i, c) = 0.0f;
+      else
+        out[i * p.out_strides.row + c] = 0.0f;
+    }
+}
+
+// qt[c][i] = scale·q[i][c] for i < rows, c < dk; lanes rows ≤ i < columns are 0.
+// W × W blocks transposed in registers (Simd::transpose), so each query row is read a vector at a
+// time and each qt row written a vector at a time: a column-by-column scalar copy would fetch
+// every query row again for each of the dk columns, and the query block (dk × Br floats, 128 KB
+// for dk = 512, Br = 64) does not stay in L1 between them.
+void TransposeQueries(const float* q, int64_t row_stride, int64_t rows, int64_t columns,
+                      int64_t dk, float scale, int64_t br, float* qt) {
+  constexpr int64_t W = Simd::W;
+  const typename Simd::V s = Simd::set1(scale);
+  const int64_t full_rows = rows / W * W;
+  const int64_t full_cols = dk / W * W;
+  for (int64_t i0 = 0; i0 < full_rows; i0 += W) {
+    for (int64_t c0 = 0; c0 < full_cols; c0 += W) {
+      typename Simd::V block[W];
+      #pragma GCC unroll 16
+      for (int l = 0; l < W; ++l) block[l] = Simd::mul(s, Simd::loadu(q + (i0 + l) * row_stride + c0));
+      Simd::transpose(block);
+      #pragma GCC unroll 16
+      for (int l = 0; l < W; ++l) Simd::storeu(qt + (c0 + l) * br + i0, block[l]);
+    }
+    for (int64_t c = full_cols; c < dk; ++c)
+      for (int64_t i = i0; i < i0 + W; ++i) qt[c * br + i] = scale * q[i * row_stride + c];
+  }
+  for (int64_t c = 0; c < dk; ++c) {
+    for (int64_t i = full_rows; i < rows; ++i) qt[c * br + i] = scale * q[i * row_stride + c];
+    for (int64_t i = rows; i < columns; ++i) qt[c * br + i] = 0.0f;
+  }
+}
+
+#endif  // NONLOCAL_KERNEL_ISA_ATTENTION_IO_INL_H_

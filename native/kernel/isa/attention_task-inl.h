@@ -1,0 +1,202 @@
+// One attention task (the table's run_task, kernel_table.h): a query block streamed against every
+// key block, written once over the ISA's `Simd` vector type.
+//
+// Textually included by each ISA translation unit (isa_*.cc) *inside its anonymous namespace*, after
+// it defines `struct Simd`, so every function here gets internal linkage in its own ISA file and no
+// -mavx512f code can be shared with another unit (kernel_table.h). Includes no header.
+//
+// Needs microkernel-inl.h and attention_io-inl.h first.
+//
+// Simd must provide:
+//   V, W                        vector type and its float lanes
+//   kScoreKeys, kScoreVecs      Sᵀ microkernel tile: kScoreKeys keys × kScoreVecs·W queries
+//   kValueRows, kValueVecs      P·V microkernel tile: kValueRows queries × kValueVecs·W value columns
+//   zero set1 load loadu loadn(p, n) store storeu storen(p, v, n) fmadd(a, b, c) = a·b + c
+//   add sub mul div max(a, b) (NaN in b wins) exp (accurate to a few ulp, exp(-inf) = 0, NaN → NaN)
+//   transpose(V (&rows)[W])     in-place W × W transpose
+//
+// The recurrence (flash attention; Dao et al. 2022, and ONNX Runtime's MLAS flashattn.cpp). For a
+// query block Q and streamed key blocks K_t, V_t:
+//   S   = (s·Q) K_tᵀ                    logits of this block
+//   m'  = max(m, rowmax(S))             running row max (m starts at −∞)
+//   P   = exp(S − m')                   un-normalised probabilities
+//   l   = exp(m − m')·l + rowsum(P)     running denominator
+//   O   = exp(m − m')·O + P V_t         running numerator
+//   y   = O / l                         after the last block
+// dot_product and concatenation have no max/exp: O += F V_t, and y = O / M'.
+//
+// Layout choice: the logits are computed transposed, Sᵀ = K (s·Q)ᵀ, with queries along the vector
+// lanes. K is then read row by row straight from the caller's tensor (one broadcast per element),
+// only the small query block needs a transpose, and the row max / row sum of the softmax become
+// element-wise vector max / add down the key axis — no horizontal reductions anywhere.
+
+
+#ifndef NONLOCAL_KERNEL_ISA_ATTENTION_TASK_INL_H_
+#define NONLOCAL_KERNEL_ISA_ATTENTION_TASK_INL_H_
+
+constexpr float kNegativeInfinity = -__builtin_inff();
+
+// Sᵀ tile: st[r][0 .. kScoreVecs·W) = Σ_c key_rows[r][c] · qt[c][0 .. kScoreVecs·W), r < kScoreKeys.
+// `qt` and `st` are already offset to the tile's first query column; both have row stride `br`.
+inline void ScoreTile(const float* const* key_rows, const float* qt, int64_t br, int64_t dk,
+                      float* st) {
+  constexpr int R = Simd::kScoreKeys;
+  constexpr int NV = Simd::kScoreVecs;
+  typename Simd::V acc[R][NV];
+  #pragma GCC unroll 32
+  for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) acc[r][v] = Simd::zero();
+  const float* krow[R];
+  #pragma GCC unroll 32
+  for (int r = 0; r < R; ++r) krow[r] = key_rows[r];
+  for (int64_t c = 0; c < dk; ++c) {
+    typename Simd::V q[NV];
+    #pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) q[v] = Simd::load(qt + c * br + v * Simd::W);
+    #pragma GCC unroll 32
+    for (int r = 0; r < R; ++r) {
+      const typename Simd::V k = Simd::set1(krow[r][c]);
+      #pragma GCC unroll 32
+      for (int v = 0; v < NV; ++v) acc[r][v] = Simd::fmadd(k, q[v], acc[r][v]);
+    }
+  }
+  #pragma GCC unroll 32
+  for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) Simd::store(st + r * br + v * Simd::W, acc[r][v]);
+}
+
+// Online-softmax step over one block of Sᵀ (kc keys × `columns` queries), in place: Sᵀ becomes
+// Pᵀ = exp(Sᵀ − m'), and m, l and the O rescale factor exp(m − m') are updated per query lane.
+void SoftmaxStep(float* st, int64_t br, int64_t kc, int64_t columns, float* row_max,
+                 float* row_sum, float* rescale) {
+  for (int64_t i0 = 0; i0 < columns; i0 += Simd::W) {
+    typename Simd::V block_max = Simd::set1(kNegativeInfinity);
+    for (int64_t j = 0; j < kc; ++j) block_max = Simd::max(block_max, Simd::load(st + j * br + i0));
+    const typename Simd::V m_old = Simd::load(row_max + i0);
+    const typename Simd::V m_new = Simd::max(m_old, block_max);
+    // First live block: m_old = −∞, so the factor is exp(−∞) = 0 and l = 0·0 + Σ p. O needs no
+    // factor: that block writes O rather than rescaling it (RunTask passes AccumulateValues an init).
+    const typename Simd::V alpha = Simd::exp(Simd::sub(m_old, m_new));
+    typename Simd::V sum = Simd::zero();
+    for (int64_t j = 0; j < kc; ++j) {
+      const typename Simd::V p = Simd::exp(Simd::sub(Simd::load(st + j * br + i0), m_new));
+      Simd::store(st + j * br + i0, p);
+      sum = Simd::add(sum, p);
+    }
+    Simd::store(row_sum + i0, Simd::fmadd(alpha, Simd::load(row_sum + i0), sum));
+    Simd::store(row_max + i0, m_new);
+    Simd::store(rescale + i0, alpha);
+  }
+}
+
+// Concatenation's affinity tile: F[j][i] = ReLU(w_q·q_i + w_k·k_j).
+void ConcatScores(const float* query_dot, const float* key_dot, int64_t kc, int64_t columns,
+                  int64_t br, float* st) {
+  const typename Simd::V zero = Simd::zero();
+  for (int64_t j = 0; j < kc; ++j) {
+    const typename Simd::V b = Simd::set1(key_dot[j]);
+    for (int64_t i0 = 0; i0 < columns; i0 += Simd::W)
+      Simd::store(st + j * br + i0, Simd::max(zero, Simd::add(Simd::load(query_dot + i0), b)));
+  }
+}
+
+// The caller's cancel flag (runtime/cancel.h), read here with internal linkage: an inline function
+// from a shared header compiled into this -mavx512f / -mavx2 unit could be the copy the linker keeps.
+inline bool Cancelled(const int32_t* flag) {
+  return flag != nullptr && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+}
+
+// One task: queries [first, first + rows) of one (batch, head), streamed against every key block.
+void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task, const Scratch& s) {
+  const int64_t br = plan.query_block;
+  const int64_t rows = task.rows;
+  const int64_t columns = (rows + Simd::kScoreVecs * Simd::W - 1) / (Simd::kScoreVecs * Simd::W) *
+                          (Simd::kScoreVecs * Simd::W);
+  const int64_t dk = p.key_width;
+  const int64_t dv = p.value_width;
+  const int64_t os = plan.value_stride;
+  const bool softmax =
+      p.affinity == Affinity::kEmbeddedGaussian || p.affinity == Affinity::kGaussian;
+  const bool concat = p.affinity == Affinity::kConcatenation;
+
+  const float* q = p.query + task.batch * p.query_strides.batch + task.head * p.query_strides.head +
+                   task.first_query * p.query_strides.row;
+  const float* k = p.key + task.batch * p.key_strides.batch + task.head * p.key_strides.head;
+  const float* v = p.value + task.batch * p.value_strides.batch + task.head * p.value_strides.head;
+  float* out = p.out + task.batch * p.out_strides.batch + task.head * p.out_strides.head +
+               task.first_query * p.out_strides.row;
+  const uint8_t* mask = p.key_mask == nullptr ? nullptr : p.key_mask + task.batch * p.keys;
+
+  int64_t live_keys = p.keys;
+  if (mask != nullptr) {
+    live_keys = 0;
+    for (int64_t j = 0; j < p.keys; ++j) live_keys += mask[j] != 0;
+  }
+  if (live_keys == 0) {  // every key masked: the documented answer is zeros, never 0/0
+    StoreZeros(p, task, out);
+    return;
+  }
+
+  // Per-query prologue: s·Qᵀ for the product modes, w_q·q_i for concatenation; padding lanes are 0.
+  if (concat) {
+    for (int64_t i = 0; i < columns; ++i)
+      s.query_dot[i] = i < rows ? Dot(q + i * p.query_strides.row, p.concat_query_weight, dk) : 0.0f;
+  } else {
+    TransposeQueries(q, p.query_strides.row, rows, columns, dk, p.scale, br, s.query_t);
+  }
+  for (int64_t i = 0; i < columns; ++i) {
+    s.row_max[i] = kNegativeInfinity;
+    s.row_sum[i] = 0.0f;
+  }
+
+  bool first_block = true;
+  for (int64_t j0 = 0; j0 < p.keys; j0 += plan.key_block) {
+    if (Cancelled(p.cancel_flag)) return;  // RunAttention reports the call as cancelled
+    const int64_t block_end = MinInt(p.keys, j0 + plan.key_block);
+    // Gather the live keys of this block; masked keys take no work and never touch O, so garbage
+    // (even Inf/NaN) in a masked key or value row cannot leak into the result.
+    int64_t kc = 0;
+    for (int64_t j = j0; j < block_end; ++j) {
+      if (mask != nullptr && mask[j] == 0) continue;
+      s.key_rows[kc] = k + j * p.key_strides.row;
+      s.value_rows[kc] = v + j * p.value_strides.row;
+      ++kc;
+    }
+    if (kc == 0) continue;
+
+    if (concat) {
+      for (int64_t j = 0; j < kc; ++j) s.key_dot[j] = Dot(s.key_rows[j], p.concat_key_weight, dk);
+      ConcatScores(s.query_dot, s.key_dot, kc, columns, br, s.scores_t);
+    } else {
+      // Pad the key list to whole microkernel tiles by repeating the last live row: the extra
+      // Sᵀ rows land in scratch padding and are never read.
+      const int64_t padded = (kc + Simd::kScoreKeys - 1) / Simd::kScoreKeys * Simd::kScoreKeys;
+      for (int64_t j = kc; j < padded; ++j) s.key_rows[j] = s.key_rows[kc - 1];
+      for (int64_t j = 0; j < padded; j += Simd::kScoreKeys)
+        for (int64_t i0 = 0; i0 < columns; i0 += Simd::kScoreVecs * Simd::W)
+          ScoreTile(s.key_rows + j, s.query_t + i0, br, dk, s.scores_t + j * br + i0);
+    }
+
+    if (softmax) SoftmaxStep(s.scores_t, br, kc, columns, s.row_max, s.row_sum, s.rescale);
+    // More than one column tile: each tile's slice is reused by every row tile, so pack it.
+    const int64_t panel_stride =
+        dv > int64_t{Simd::kValueVecs} * Simd::W ? plan.key_block * kPanelColumns : 0;
+    if (panel_stride > 0) PackValuePanels(s.value_rows, kc, dv, panel_stride, s.value_pack);
+    // The first live block writes O (no zeroing pass over it, and nothing stale is ever read).
+    static constexpr GemmInit kNothingToAdd{};
+    AccumulateValues(s.scores_t, br, Simd::kValueRows, rows, s.value_rows, panel_stride, kc, 0, dv,
+                     s.acc, os, softmax ? s.rescale : nullptr, first_block ? &kNothingToAdd : nullptr);
+    first_block = false;
+  }
+
+  const float* row_sum = softmax ? s.row_sum : nullptr;
+  if (p.out_layout == OutputLayout::kTransposedPanels)
+    StoreOutputTransposed(s.acc, os, rows, dv, row_sum, static_cast<float>(live_keys),
+                          task.first_query, p.out);
+  else
+    StoreOutput(s.acc, os, rows, dv, row_sum, static_cast<float>(live_keys), out, p.out_strides.row);
+}
+
+#endif  // NONLOCAL_KERNEL_ISA_ATTENTION_TASK_INL_H_

@@ -1,0 +1,75 @@
+// exp(x) for every ISA: the constants, the polynomial and (for the vector ISAs) the whole
+// evaluation in one place, plus the table's exp_array test hook.
+//
+//   x = n·ln2 + r, n = round(x·log2 e), |r| ≤ ln2/2      (Cody–Waite: ln2 split in a head whose
+//                                                        product with n is exact, and a tail)
+//   e^r ≈ 1 + r + r²·P(r)                                 (Cephes' expf coefficients: ~1 ulp)
+//   e^x = e^r · 2^n
+//
+// Inputs above 88 are clamped there (softmax only ever passes x ≤ 0, so this never binds). Inputs
+// below ln(FLT_MIN) give 0 (the true value is subnormal, < 1.2e-38 absolute); −∞ gives 0; NaN
+// stays NaN because the clamps keep NaN operands in the NaN-winning position. The clamp keeps n in
+// [−126, 127], so 2^n is a normal float.
+//
+// Textually included by each ISA translation unit (isa_*.cc) *inside its anonymous namespace*,
+// *before* it defines `struct Simd` (Simd::exp calls VectorExp<Simd>): every function here is a
+// template or a constant with internal linkage, so no -mavx512f code is shared between units
+// (kernel_table.h). Includes no header.
+#ifndef NONLOCAL_KERNEL_ISA_EXP_INL_H_
+#define NONLOCAL_KERNEL_ISA_EXP_INL_H_
+
+constexpr float kExpMin = -87.33654475f;  // ln(FLT_MIN): below it the result is 0
+constexpr float kExpMax = 88.0f;          // clamp: e^88 < FLT_MAX
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f;     // ln 2 to 9 bits: n·kLn2Hi is exact for |n| < 2^15
+constexpr float kLn2Lo = -2.12194440e-4f;  // ln 2 − kLn2Hi
+// P(r), highest degree first.
+constexpr float kExpPoly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                               4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+
+// P(r) by Horner's rule with S::fmadd (S::V may be a vector or, for the scalar path, one float).
+template <typename S>
+typename S::V ExpPolynomial(typename S::V r) {
+  typename S::V poly = S::set1(kExpPoly[0]);
+  poly = S::fmadd(poly, r, S::set1(kExpPoly[1]));
+  poly = S::fmadd(poly, r, S::set1(kExpPoly[2]));
+  poly = S::fmadd(poly, r, S::set1(kExpPoly[3]));
+  poly = S::fmadd(poly, r, S::set1(kExpPoly[4]));
+  poly = S::fmadd(poly, r, S::set1(kExpPoly[5]));
+  return poly;
+}
+
+// exp on whole vectors. S must provide, besides set1 mul add fmadd:
+//   min(a, b), max(a, b)     vminps / vmaxps (a NaN in b wins)
+//   fnmadd(a, b, c)          c − a·b, fused
+//   round(x)                 to nearest, ties to even
+//   scale2n(x, n)            x·2^n for integral n ∈ [−126, 127] (NaN n: any NaN)
+//   zero_below(x, lo, v)     v, with 0 in the lanes where x < lo (ordered: NaN lanes keep v)
+template <typename S>
+typename S::V VectorExp(typename S::V x) {
+  using V = typename S::V;
+  const V lo = S::set1(kExpMin);
+  const V hi = S::set1(kExpMax);
+  const V clamped = S::min(hi, S::max(lo, x));
+  const V n = S::round(S::mul(clamped, S::set1(kLog2e)));
+  V r = S::fnmadd(n, S::set1(kLn2Hi), clamped);
+  r = S::fnmadd(n, S::set1(kLn2Lo), r);
+  const V poly = ExpPolynomial<S>(r);
+  const V r2 = S::mul(r, r);
+  const V er = S::add(S::fmadd(poly, r2, r), S::set1(1.0f));
+  return S::zero_below(x, lo, S::scale2n(er, n));
+}
+
+// The table's exp_array: out[i] = S::exp(in[i]) over whole vectors, then one masked tail (for
+// accuracy tests).
+template <typename S>
+void ExpArray(const float* in, float* out, int64_t count) {
+  int64_t i = 0;
+  for (; i + S::W <= count; i += S::W) S::storeu(out + i, S::exp(S::loadu(in + i)));
+  if (i < count) {
+    const int tail = static_cast<int>(count - i);
+    S::storen(out + i, S::exp(S::loadn(in + i, tail)), tail);
+  }
+}
+
+#endif  // NONLOCAL_KERNEL_ISA_EXP_INL_H_

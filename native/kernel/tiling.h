@@ -1,0 +1,57 @@
+// The plain data an ISA table's functions are called with (kernel_table.h): the attention
+// operator's block plan, one task, one thread's scratch, and the extra terms a GEMM's first depth
+// pass adds. Kernel-internal: the binding never sees these.
+//
+// Data only, like types.h: the ISA translation units include this header.
+#ifndef NONLOCAL_KERNEL_TILING_H_
+#define NONLOCAL_KERNEL_TILING_H_
+
+#include <cstdint>
+
+#include "types.h"
+
+namespace nonlocal {
+
+// How the work is cut: query blocks of `query_block` rows stream key blocks of `key_block` rows.
+struct BlockPlan {
+  int64_t query_block;   // Br, a multiple of KernelTable::query_tile
+  int64_t key_block;     // Bc
+  int64_t value_stride;  // dv rounded up to the vector width: row stride of the O accumulator
+};
+
+// One unit of parallel work: rows [first_query, first_query + rows) of (batch, head).
+struct Task {
+  int64_t batch;
+  int64_t head;
+  int64_t first_query;
+  int64_t rows;
+};
+
+// One thread's scratch, labelled term by term (all 64-byte aligned, sizes in floats):
+struct Scratch {
+  float* query_t;    // dk × Br   : s·Qᵀ of the query block (column i = query i), zero-padded
+  float* scores_t;   // Bc × Br   : Sᵀ = K·(s·Qᵀ), then Pᵀ in place
+  float* acc;        // Br × dv'  : O, the unnormalised output rows
+  float* row_max;    // Br        : m, running max of each query's logits
+  float* row_sum;    // Br        : l, running Σ exp(logit − m)
+  float* rescale;    // Br        : exp(m_old − m_new) of the current key block
+  float* query_dot;  // Br        : concatenation's w_q·q_i
+  float* key_dot;    // Bc        : concatenation's w_k·k_j
+  const float** key_rows;    // Bc + pad : rows of the live (unmasked) keys of the block
+  const float** value_rows;  // Bc + pad : the matching value rows
+  float* value_pack;         // Bc × dv'' : the block's live value rows as column panels (types.h)
+};
+
+// What a GEMM's first depth pass adds to its sum as it writes the output, so that no separate
+// pass over the output is needed (each pointer null = that term is 0):
+//   acc[r][c] = Σ_j A[r][j]·B[j][c] + column_bias[c] + row_bias[r] + residual[r·residual_stride + c]
+struct GemmInit {
+  const float* column_bias;  // [cols]
+  const float* row_bias;     // [rows]
+  const float* residual;     // [rows][residual_stride]
+  int64_t residual_stride;
+};
+
+}  // namespace nonlocal
+
+#endif  // NONLOCAL_KERNEL_TILING_H_
