@@ -1,4 +1,4 @@
-/** Jest runs the TypeScript sources through ts-jest (type-checked), one suite per lib/ module. */
+/** Jest runs the TypeScript sources through ts-jest (type-checked). test/ mirrors lib/ (test/core, test/attention, …); cross-cutting suites are in test/integration. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

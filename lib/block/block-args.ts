@@ -3,9 +3,9 @@
  * reference.nonLocalBlock: the input layout, the pooling kernel, and the options resolved against
  * the checkpoint's defaults.
  */
-import { resolveThreads } from '../attention-args';
-import { AFFINITIES, formatShape, type Affinity, type Tensor } from '../tensor';
-import { isPlainObject, rangeError, rejectUnknownOptions, requireOut, requireTensor, typeError } from '../validate';
+import { formatShape, type Affinity, type Tensor } from '../core/tensor';
+import { resolveThreads } from '../core/threads';
+import { rangeError, requireAffinity, requireOptions, requireOut, requireTensor, typeError } from '../core/validation';
 import { validateWeights, type NonLocalWeights } from './weights';
 
 export interface NonLocalBlockOptions {
@@ -56,11 +56,7 @@ const LAYOUTS: Record<number, string> = { 3: '[B, C, L] (NonLocal1d)', 4: '[B, C
 export function resolveBlock(xIn: unknown, weightsIn: unknown, optionsIn: unknown): BlockPlan {
   const x = requireTensor(xIn, 'x');
   const weights = validateWeights(weightsIn);
-  const options = (optionsIn ?? {}) as NonLocalBlockOptions;
-  if (optionsIn !== undefined) {
-    if (!isPlainObject(optionsIn)) throw typeError('options', 'a plain object', optionsIn);
-    rejectUnknownOptions(optionsIn, OPTION_NAMES, 'options');
-  }
+  const options = requireOptions<NonLocalBlockOptions>(optionsIn, OPTION_NAMES);
 
   const rank = x.shape.length;
   if (!(rank in LAYOUTS)) {
@@ -76,10 +72,7 @@ export function resolveBlock(xIn: unknown, weightsIn: unknown, optionsIn: unknow
   const spatial = x.shape.slice(2);
   const [t, h, w] = rank === 3 ? [1, 1, spatial[0]] : rank === 4 ? [1, spatial[0], spatial[1]] : spatial;
 
-  const mode = options.mode ?? weights.defaults.mode;
-  if (typeof mode !== 'string' || !(AFFINITIES as readonly string[]).includes(mode)) {
-    throw typeError('options.mode', `one of ${AFFINITIES.map((a) => `'${a}'`).join(', ')}`, mode);
-  }
+  const mode = requireAffinity(options.mode ?? weights.defaults.mode, 'options.mode');
   if (mode !== 'gaussian' && (weights.theta === null || weights.phi === null)) {
     throw rangeError(`options.mode '${mode}' needs θ and φ projections, but these weights have none (a 'gaussian' checkpoint)`);
   }

@@ -1,12 +1,10 @@
 /**
  * The whole non-local block on the native kernel: z = x + W_z · attention(θ(x), φ(x), g(x)).
  */
-import { deliver, withCallerStack } from '../attention';
-import { AFFINITY_CODES, binding, type NativeBlockDescriptor } from '../binding';
-import { copyOf, releaseBuffers, takeBuffer } from '../buffer-pool';
-import { requireSignal, withCancellation } from '../cancel';
-import { schedule } from '../scheduler';
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../core/tensor';
+import { refuseSignal } from '../core/validation';
+import { AFFINITY_CODES, binding, type NativeBlockDescriptor } from '../native/binding';
+import { runAsyncCall } from '../runtime/async-call';
 import { resolveBlock, type BlockPlan, type NonLocalBlockOptions } from './block-args';
 import { packWeights, type NonLocalWeights } from './weights';
 
@@ -46,34 +44,29 @@ function descriptor(plan: BlockPlan): NativeBlockDescriptor {
  */
 export function nonLocalBlock(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Tensor {
   const plan = resolveBlock(x, weights, options);
-  if (options?.signal !== undefined) throw new TypeError('options.signal applies to nonLocalBlockAsync only (a synchronous call cannot be interrupted)');
+  refuseSignal(options, 'nonLocalBlockAsync');
   const out = plan.out ?? new Float32Array(plan.x.data.length);
   binding().nonLocalBlock(plan.x.data, out, descriptor(plan));
   return { data: out, shape: plan.x.shape.slice() };
 }
 
 /**
- * nonLocalBlock() on the libuv thread pool; the event loop stays free. Validation errors reject.
- * Like attentionAsync, the kernel works on a private copy of x (and the packed weights are the
- * package's own arrays) and writes a private output, copied into `options.out` when the promise
- * settles, so nothing the caller does to x or out meanwhile can crash the process; on abort or
- * error `out` is left untouched.
+ * nonLocalBlock() off the event loop (the package's scheduler, the kernel's own threads).
+ * Validation errors reject. Like attentionAsync, the kernel works on a private copy of x (and the
+ * packed weights are the package's own arrays) and writes a private output, copied into
+ * `options.out` when the promise settles, so nothing the caller does to x or out meanwhile can
+ * crash the process; on abort or error `out` is left untouched.
  * @example const z = await nonLocalBlockAsync(x, weights, { threads: 1 });
  */
 export async function nonLocalBlockAsync(x: Tensor, weights: NonLocalWeights, options?: NonLocalBlockOptions): Promise<Tensor> {
   const plan = resolveBlock(x, weights, options);
-  const signal = requireSignal(options?.signal);
-  // A private output: pooled when it is only copied into the caller's `out` at the end.
-  const out = plan.out === null ? new Float32Array(plan.x.data.length) : takeBuffer(plan.x.data.length);
-  const stack = new Error();
-  const input = copyOf(plan.x.data); // taken at the call: later writes by the caller never reach the kernel
-  try {
-    const d = descriptor(plan);
-    await schedule(signal, () => withCancellation(signal, (cancel) => binding().nonLocalBlockAsync(input, out, { ...d, cancel })));
-    return { data: deliver(out, plan.out), shape: plan.x.shape.slice() };
-  } catch (error) {
-    throw withCallerStack(error, stack);
-  } finally {
-    releaseBuffers(input, plan.out === null ? null : out); // the call has settled
-  }
+  const d = descriptor(plan); // packs (or finds cached) the weights now, at the call
+  const data = await runAsyncCall({
+    signal: options?.signal,
+    inputs: [plan.x.data],
+    outSize: plan.x.data.length,
+    out: plan.out,
+    start: ([input], out, cancel) => binding().nonLocalBlockAsync(input, out, { ...d, cancel }),
+  });
+  return { data, shape: plan.x.shape.slice() };
 }

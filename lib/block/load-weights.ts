@@ -4,9 +4,9 @@
  * sub-sampling told by the keys. Anything missing or misshapen is an error that lists what was
  * expected and what the file holds.
  */
-import { readSafetensors, type SafetensorsContents } from '../io/safetensors';
-import { formatShape, type Affinity, type Tensor } from '../tensor';
-import { typeError } from '../validate';
+import { readSafetensorsAsync, type SafetensorsContents } from '../io/safetensors';
+import { formatShape, isAffinity, type Affinity, type Tensor } from '../core/tensor';
+import { typeError } from '../core/validation';
 import type { BatchNorm, Conv1x1, Convention, NonLocalWeights } from './weights';
 
 export interface LoadNonLocalWeightsOptions {
@@ -100,7 +100,7 @@ export function weightsFromStateDict(contents: SafetensorsContents, options: Loa
   const metaScale = metadata['use_scale'];
   const defaults = {
     ...built.defaults,
-    ...(metaMode !== undefined && ['embedded_gaussian', 'gaussian', 'dot_product', 'concatenation'].includes(metaMode) ? { mode: metaMode as Affinity } : {}),
+    ...(isAffinity(metaMode) ? { mode: metaMode } : {}),
     ...(metaScale === 'true' || metaScale === 'false' ? { useScale: metaScale === 'true' } : {}),
   };
   return { ...built, convention, defaults };
@@ -120,8 +120,7 @@ export function weightsFromStateDict(contents: SafetensorsContents, options: Loa
 export async function loadNonLocalWeights(path: string, options: LoadNonLocalWeightsOptions = {}): Promise<NonLocalWeights> {
   if (typeof path !== 'string') throw typeError('path', 'a string', path);
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
-  await Promise.resolve();
-  return weightsFromStateDict(readSafetensors(path), options, path);
+  return weightsFromStateDict(await readSafetensorsAsync(path), options, path);
 }
 
 /** Key lookups under one prefix, with shape checks and messages that say what the file holds. */

@@ -4,9 +4,9 @@
  * them the way the native block wants them (1×1 convolutions transposed and concatenated, the
  * BatchNorm folded into the output convolution).
  */
-import { binding } from '../binding';
-import type { Affinity } from '../tensor';
-import { isFloat32Array, rangeError, typeError } from '../validate';
+import { binding, type NativePackedWeights } from '../native/binding';
+import type { Affinity } from '../core/tensor';
+import { isFloat32Array, rangeError, typeError } from '../core/validation';
 
 export type Convention = 'mmcv' | 'alexhex7' | 'caffe2';
 
@@ -91,17 +91,8 @@ export function validateWeights(w: unknown): NonLocalWeights {
   return weights;
 }
 
-/** The arrays the native block takes for one (weights, mode, order) choice. */
-export interface PackedWeights {
-  wx: Float32Array;
-  bx: Float32Array;
-  wp: Float32Array | null;
-  bp: Float32Array | null;
-  outWt: Float32Array;
-  outB: Float32Array;
-  concatTheta: Float32Array | null;
-  concatPhi: Float32Array | null;
-}
+/** The arrays the native block takes for one (weights, mode, order) choice (the native layer's type). */
+export type PackedWeights = NativePackedWeights;
 
 /**
  * Folds inference BatchNorm into the output convolution, in float64:

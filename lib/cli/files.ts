@@ -1,8 +1,8 @@
 /**
- * File handling shared by the commands: reading tensors with the file named in every error,
- * refusing an output that is one of the inputs, and atomic writes of non-tensor files (PNG).
+ * File handling shared by the commands: reading tensors with the file named in every error, and
+ * refusing an output that is one of the inputs. (Atomic writes of non-tensor files, the PNG, are
+ * io/atomic-write.ts's writeFileAtomic, the one the .npy writer uses.)
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readNpy, type Tensor } from '../index';
@@ -43,27 +43,5 @@ export function refuseOverwritingInputs(output: string, inputs: readonly string[
   const target = resolvedPath(output);
   for (const input of inputs) {
     if (resolvedPath(input) === target) throw new UsageError(`${option} ${output} is the input ${input}; refusing to overwrite an input`);
-  }
-}
-
-/**
- * Writes bytes atomically: a hidden temporary file in the same folder, fsync, rename. A reader (or
- * a Ctrl-C) never sees a partial file; on failure the temporary file is removed.
- */
-export function writeFileAtomically(file: string, bytes: Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fd = fs.openSync(tmp, 'wx');
-    try {
-      // writeSync may write less than asked; loop until every byte is out.
-      for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (error) {
-    fs.rmSync(tmp, { force: true });
-    throw error;
   }
 }

@@ -3,10 +3,11 @@
  * which commander turns into a usage error naming the option — the CLI then exits 2.
  */
 import { InvalidArgumentError } from 'commander';
-import type { Affinity } from '../index';
+import { MAX_THREADS, MIN_THREADS } from '../core/limits';
+import { AFFINITIES, type Affinity } from '../core/tensor';
 
-/** The paper's four affinities, in the order the README lists them. */
-export const AFFINITY_NAMES: readonly Affinity[] = ['embedded_gaussian', 'gaussian', 'dot_product', 'concatenation'];
+/** The paper's four affinities, in the order the README lists them (the package's one list). */
+export const AFFINITY_NAMES: readonly Affinity[] = AFFINITIES;
 
 /**
  * An integer within [min, max].
@@ -20,7 +21,7 @@ export function parseIntIn(text: string, min: number, max: number): number {
 
 /** `--threads T`: 1–1024, the range the native calls accept. */
 export function parseThreads(text: string): number {
-  return parseIntIn(text, 1, 1024);
+  return parseIntIn(text, MIN_THREADS, MAX_THREADS);
 }
 
 /** A positive integer (e.g. --concurrency, --heads, --scale-up). */

@@ -10,7 +10,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import * as util from 'node:util';
-import { describeType } from './tensor-arg';
+import { describeType } from './args';
 
 // fs.writeSync rejects lengths above 2^31 - 1; stay well below it.
 const MAX_WRITE = 1 << 30;

@@ -80,3 +80,27 @@ export function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
     fs.closeSync(fd);
   }
 }
+
+/**
+ * The whole contents of a regular file, read without blocking the event loop (fs.promises).
+ * Refuses what withFileSource refuses, with the same errors.
+ *
+ * @param path The file.
+ * @returns Its bytes.
+ * @throws Node's own error (e.g. 'ENOENT') when it cannot be opened; {@link IoFormatError}
+ *   'NOT_A_FILE' for directories, FIFOs, devices.
+ * @example
+ * const bytes = await readRegularFile('/tmp/m.safetensors');
+ */
+export async function readRegularFile(path: string): Promise<Uint8Array> {
+  const handle = await fs.promises.open(path, 'r');
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      throw new IoFormatError('NOT_A_FILE', path, stat.isDirectory() ? 'is a directory, not a file' : 'is not a regular file');
+    }
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}

@@ -8,13 +8,14 @@
  * '<f4' array.
  */
 import * as util from 'node:util';
-import type { Tensor } from '../tensor';
+import { MAX_ELEMENTS } from '../core/limits';
+import { exactElementCount, type Tensor } from '../core/tensor';
 import { writeFileAtomic } from './atomic-write';
 import { bytesSource, withFileSource, type ByteSource } from './byte-source';
 import { readFloats, writeFloat32LE, type FloatDtype } from './float-decode';
 import { IoFormatError, IoRangeError } from './io-error';
 import { formatPyLiteral, parsePyDict, type PyLiteral } from './npy-header';
-import { assertTensorArg, describeType } from './tensor-arg';
+import { assertPathArg, assertTensorArg, describeType } from './args';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
@@ -22,7 +23,7 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 export const NPY_MAX_HEADER_BYTES = 1 << 20;
 
 /** Largest element count returned (the Float32Array length limit the package promises). */
-export const NPY_MAX_ELEMENTS = 2 ** 32 - 1;
+export const NPY_MAX_ELEMENTS = MAX_ELEMENTS;
 
 // numpy pads magic + length + header to this, and leaves room to grow the first axis in place.
 const ARRAY_ALIGN = 64;
@@ -136,12 +137,6 @@ function npyHeaderText(shape: readonly number[]): string {
   return shape.length === 0 ? dict : dict + ' '.repeat(GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length);
 }
 
-function assertPathArg(path: unknown, fn: string): void {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw new TypeError(`${fn}: path must be a non-empty string, got ${typeof path === 'string' ? 'an empty string' : describeType(path)}`);
-  }
-}
-
 function decodeNpy(src: ByteSource, label: string): Tensor {
   const layout = readLayout(src, label);
   const expected = layout.count * (layout.dtype === 'f64' ? 8 : 4);
@@ -250,12 +245,9 @@ function elementCount(shape: readonly number[], label: string): number {
   if (shape.includes(0)) {
     throw new IoRangeError('NPY_ZERO_SIZE', label, `has shape ${text} with no elements; zero-size arrays are not supported`);
   }
-  let count = 1;
-  for (const d of shape) {
-    if (count > Number.MAX_SAFE_INTEGER / d) {
-      throw new IoFormatError('NPY_BAD_SHAPE', label, `shape ${text} has more elements than can be counted exactly`);
-    }
-    count *= d;
+  const count = exactElementCount(shape);
+  if (count === Number.POSITIVE_INFINITY) {
+    throw new IoFormatError('NPY_BAD_SHAPE', label, `shape ${text} has more elements than can be counted exactly`);
   }
   if (count > NPY_MAX_ELEMENTS) {
     throw new IoRangeError('NPY_TOO_LARGE', label, `shape ${text} has ${count} elements, more than the supported ${NPY_MAX_ELEMENTS}`);

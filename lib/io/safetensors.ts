@@ -13,12 +13,13 @@
  * and bytes after the last one are tolerated, as are entries listed in any order.
  */
 import * as util from 'node:util';
-import type { Tensor } from '../tensor';
+import { MAX_ELEMENTS } from '../core/limits';
+import { exactElementCount, type Tensor } from '../core/tensor';
 import { writeFileAtomic } from './atomic-write';
-import { bytesSource, withFileSource, type ByteSource } from './byte-source';
+import { bytesSource, readRegularFile, withFileSource, type ByteSource } from './byte-source';
 import { readFloats, writeFloat32LE, type FloatDtype } from './float-decode';
 import { IoFormatError, IoRangeError } from './io-error';
-import { assertTensorArg, describeType } from './tensor-arg';
+import { assertPathArg, assertTensorArg, describeType } from './args';
 
 /** An entry that was valid but not converted; its data is left unread. */
 export interface SkippedTensor {
@@ -46,7 +47,7 @@ export interface SafetensorsContents {
 export const SAFETENSORS_MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 /** Largest element count converted to a Float32Array. */
-export const SAFETENSORS_MAX_ELEMENTS = 2 ** 32 - 1;
+export const SAFETENSORS_MAX_ELEMENTS = MAX_ELEMENTS;
 
 const METADATA_KEY = '__metadata__';
 
@@ -89,6 +90,21 @@ interface Entry {
 export function readSafetensors(path: string): SafetensorsContents {
   assertPathArg(path, 'readSafetensors');
   return withFileSource(path, (src) => decodeSafetensors(src, path));
+}
+
+/**
+ * readSafetensors without blocking the event loop: the file is read with fs.promises, then
+ * decoded. Same arguments, results and errors.
+ *
+ * @param path File to read.
+ * @returns As {@link readSafetensors}.
+ * @throws As {@link readSafetensors} (as a rejection).
+ * @example
+ * const { tensors } = await readSafetensorsAsync('model.safetensors');
+ */
+export async function readSafetensorsAsync(path: string): Promise<SafetensorsContents> {
+  assertPathArg(path, 'readSafetensors');
+  return decodeSafetensors(bytesSource(await readRegularFile(path)), path);
 }
 
 /**
@@ -217,12 +233,6 @@ function metadataEntries(metadata: unknown, fn: string): Array<[string, string]>
   });
 }
 
-function assertPathArg(path: unknown, fn: string): void {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw new TypeError(`${fn}: path must be a non-empty string, got ${typeof path === 'string' ? 'an empty string' : describeType(path)}`);
-  }
-}
-
 function decodeSafetensors(src: ByteSource, label: string): SafetensorsContents {
   const fail = (code: ConstructorParameters<typeof IoFormatError>[0], detail: string): never => {
     throw new IoFormatError(code, label, detail);
@@ -325,7 +335,7 @@ function parseEntry(name: string, value: unknown, dataLen: number, fail: Fail): 
   if (end > dataLen) {
     fail('SAFETENSORS_BAD_OFFSETS', `${what} has data_offsets [${begin}, ${end}] beyond the ${dataLen}-byte data section (truncated file?)`);
   }
-  const count = elementCount(dims);
+  const count = exactElementCount(dims);
   const bits = DTYPE_BITS[dtype as string];
   if (bits !== undefined) {
     const bytes = (count * bits) / 8;
@@ -334,17 +344,6 @@ function parseEntry(name: string, value: unknown, dataLen: number, fail: Fail): 
     }
   }
   return { name, dtype: dtype as string, shape: [...dims], count, begin, end };
-}
-
-/** The element count, or Infinity if it is not exactly representable (never equals a byte span). */
-function elementCount(shape: readonly number[]): number {
-  if (shape.includes(0)) return 0;
-  let count = 1;
-  for (const d of shape) {
-    if (count > Number.MAX_SAFE_INTEGER / d) return Number.POSITIVE_INFINITY;
-    count *= d;
-  }
-  return count;
 }
 
 /** Sorts entries by offset (in place) and rejects any two that share a byte. */

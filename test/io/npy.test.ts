@@ -3,7 +3,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { encodeNpy, parseNpy, readNpy, writeNpy, NPY_MAX_HEADER_BYTES } from '../../lib/io/npy';
 import { IoFormatError, IoRangeError, isIoError } from '../../lib/io/io-error';
-import type { Tensor } from '../../lib/tensor';
+import type { Tensor } from '../../lib/core/tensor';
 import {
   bitsOf,
   concat,

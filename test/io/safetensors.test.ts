@@ -11,7 +11,7 @@ import {
 } from '../../lib/io/safetensors';
 import { bfloat16ToFloat, halfBitsToFloatBits, halfToFloat } from '../../lib/io/float-decode';
 import { IoRangeError } from '../../lib/io/io-error';
-import type { Tensor } from '../../lib/tensor';
+import type { Tensor } from '../../lib/core/tensor';
 import { bitsOf, concat, decodeError, f32Bits, fixtureBytes, listDir, makeTempDir, stFixture, stPath, toNumbers } from './fixtures';
 
 const tmp = makeTempDir('st');

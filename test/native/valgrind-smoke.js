@@ -2,12 +2,13 @@
 // A short run of every native entry point for valgrind memcheck (CI: .ci/run). Small sizes: under
 // valgrind everything is ~50× slower. Exits non-zero if any result is wrong.
 const L = require('../../dist/lib/index.js');
-const { binding } = require('../../dist/lib/binding.js');
+const { binding } = require('../../dist/lib/native/binding.js');
+const { AFFINITIES } = require('../../dist/lib/core/tensor.js');
 const r = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + s));
 let failures = 0;
 for (const isa of L.info().isas) {
   binding().selectIsa(isa);
-  for (const affinity of ['embedded_gaussian', 'gaussian', 'dot_product', 'concatenation']) {
+  for (const affinity of AFFINITIES) {
     const q = { data: r(2 * 37 * 9, 1), shape: [2, 37, 9] };
     const k = { data: r(2 * 45 * 9, 2), shape: [2, 45, 9] };
     const v = { data: r(2 * 45 * 7, 3), shape: [2, 45, 7] };

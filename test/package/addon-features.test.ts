@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
-import { info } from '../../lib/info';
+import { info } from '../../lib/native/info';
 import { attention, reference } from '../../lib/index';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -21,7 +21,7 @@ const expectOpenmp = process.env.NONLOCAL_AFFINITY_EXPECT_OPENMP === undefined ?
 /** Loads the addon in a fresh node (same environment) and reports info() and whether libgomp got mapped. */
 function probe(env: Record<string, string | undefined> = {}): { isa: string; isas: string[]; openmp: boolean; threads: number; libgomp: boolean | null } {
   const script = `
-    const { info } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'info.js'))});
+    const { info } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'native', 'info.js'))});
     const i = info();
     let libgomp = null;
     try { libgomp = /libgomp/.test(require('node:fs').readFileSync('/proc/self/maps', 'utf8')); } catch {}

@@ -69,8 +69,11 @@ describe('the tarball', () => {
     const sources = [...gyp.matchAll(/"(native\/[^"]+\.cc)"/g)].map((m) => m[1]);
     expect(sources.length).toBeGreaterThan(10);
     for (const s of sources) expect(files).toContain(s);
-    // ...and the headers next to them
-    for (const s of fs.readdirSync(path.join(ROOT, 'native', 'kernel'))) expect(files).toContain(`native/kernel/${s}`);
+    // ...and the headers next to them, in native/kernel's subfolders (isa/, runtime/) too
+    const kernelDir = path.join(ROOT, 'native', 'kernel');
+    const kernelFiles = (fs.readdirSync(kernelDir, { recursive: true }) as string[]).filter((s) => fs.statSync(path.join(kernelDir, s)).isFile());
+    expect(kernelFiles.length).toBeGreaterThan(10);
+    for (const s of kernelFiles) expect(files).toContain(`native/kernel/${s.split(path.sep).join('/')}`);
   });
 
   test('holds no tests, fixtures, TypeScript sources, source maps or build output', () => {
@@ -135,7 +138,7 @@ describe('installed with install scripts disabled (npm install --offline --ignor
   });
 
   test('the exports map hides the internals (deep imports are not part of the API)', () => {
-    const r = run(process.execPath, ['-e', `require('nonlocal-affinity/dist/lib/binding.js')`], { cwd: project, check: false });
+    const r = run(process.execPath, ['-e', `require('nonlocal-affinity/dist/lib/native/binding.js')`], { cwd: project, check: false });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
   });

@@ -1,5 +1,5 @@
 /** Runs a block of tests once per kernel the CPU supports, restoring the default afterwards. */
-import { binding } from '../../lib/binding';
+import { binding } from '../../lib/native/binding';
 
 export const SUPPORTED_ISAS: string[] = binding().info().isas;
 const DEFAULT_ISA = binding().info().isa;

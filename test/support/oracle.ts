@@ -6,7 +6,7 @@
  *   concatenation: y_i = Σ_j ReLU(w_q·q_i + w_k·k_j) v_j / M'
  * over live (unmasked) keys j, M' of them; zeros when M' = 0.
  */
-import type { Affinity } from '../../lib/tensor';
+import type { Affinity } from '../../lib/core/tensor';
 
 export interface OracleCase {
   B: number;
@@ -79,19 +79,8 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
   return scale === 0 ? err : err / scale;
 }
 
-/** Deterministic uniform floats in [lo, hi) (mulberry32). */
-export function randomFloats(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
+/** Deterministic uniform floats in [lo, hi): the package's one seeded generator. */
+export { seededFloats as randomFloats } from '../../lib/core/seeded-random';
 
 /** Transposes [B][H][R][d] to [B][R][H·d] (the rank-3 multi-head layout). */
 export function toHeadsLast(x: Float32Array, B: number, H: number, R: number, d: number): Float32Array {

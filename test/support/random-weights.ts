@@ -1,5 +1,5 @@
 /** Random NonLocalWeights for property tests (non-trivial: the block is far from the identity). */
-import type { Affinity } from '../../lib/tensor';
+import type { Affinity } from '../../lib/core/tensor';
 import type { Convention, NonLocalWeights } from '../../lib/block/weights';
 import { randomFloats } from './oracle';
 

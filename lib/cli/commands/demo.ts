@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { attention, info, nonLocalBlock, nonLocalBlockAsync, reference, type NonLocalWeights, type Tensor } from '../../index';
 import { EXIT_OK, msText, print, printJson } from '../output';
 import { parseThreads } from '../options';
-import { seededFloats } from '../random';
+import { seededFloats } from '../../core/seeded-random';
 import { runCommand, type CommonOptions } from '../run';
 
 interface DemoOptions extends CommonOptions {
@@ -71,8 +71,8 @@ async function demo(opts: DemoOptions): Promise<number> {
   const Ci = 128;
   const weights = demoWeights(C, Ci);
   const x = { data: seededFloats(C * 32 * 32, 9), shape: [1, C, 32, 32] };
-  // Warm-ups: page in the weights and start the OpenMP teams (the async call runs on a libuv
-  // thread, which has a team of its own).
+  // Warm-ups: page in the weights and start the OpenMP teams (the async call runs on one of the
+  // addon's kernel threads, which has a team of its own).
   nonLocalBlock(x, weights, { threads });
   await nonLocalBlockAsync(x, weights, { threads });
   const [z, blockMs] = await timed(() => nonLocalBlock(x, weights, { threads }));

@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { affinityMap, info, writeNpy, type Affinity, type AffinityMapOptions, type Tensor } from '../../index';
-import { readInput, refuseOverwritingInputs, writeFileAtomically } from '../files';
+import { writeFileAtomic } from '../../io/atomic-write';
+import { readInput, refuseOverwritingInputs } from '../files';
 import { defaultScaleUp, renderHeatmaps } from '../heatmap';
 import { CliError, describeError, errorCode, EXIT_OK, fileError, print, printJson, say, shapeText, UsageError } from '../output';
 import { parseAffinity, parseGrid, parsePositionList, parsePositiveInt, parsePositiveNumber } from '../options';
@@ -134,7 +135,7 @@ async function map(opts: MapOptions): Promise<number> {
   }
   if (opts.png !== undefined) {
     try {
-      writeFileAtomically(opts.png, raster.encode());
+      writeFileAtomic(opts.png, raster.encode());
     } catch (error) {
       throw new CliError(fileError(error, opts.png, 'write'));
     }

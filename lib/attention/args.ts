@@ -1,0 +1,196 @@
+/**
+ * Validation and shape resolution for attention(query, key, value, options), shared by the native
+ * operator and reference.attention so both accept and reject exactly the same calls.
+ */
+import { MAX_ELEMENTS } from '../core/limits';
+import { formatShape, type Affinity, type Tensor } from '../core/tensor';
+import { resolveThreads } from '../core/threads';
+import {
+  isFloat32Array,
+  isPlainObject,
+  isUint8Array,
+  rangeError,
+  requireAffinity,
+  requireOptions,
+  requireOut,
+  requireTensor,
+  typeError,
+} from '../core/validation';
+
+/** Options of attention() and attentionAsync(). */
+export interface AttentionOptions {
+  /** The pairwise function f; default 'embedded_gaussian' (softmax attention). */
+  affinity?: Affinity;
+  /** s, multiplying q·k in every mode but 'concatenation'; finite and > 0, default 1. */
+  scale?: number;
+  /** Rank-3 inputs only: split the last axis into this many contiguous heads (ONNX Runtime MultiHeadAttention layout); default 1. */
+  heads?: number;
+  /** Uint8Array [B, M] (or [M] for rank 2): 0 = ignore that key. A query whose keys are all masked gets zeros. */
+  keyPaddingMask?: Uint8Array;
+  /** 'concatenation' only (and required there): w_q and w_k, each a Float32Array of the per-head q/k width. */
+  concatWeights?: { query: Float32Array; key: Float32Array };
+  /** Threads for this call; default the package-wide default (the machine's cores). */
+  threads?: number;
+  /** Preallocated output data of exactly the output's element count; must not share memory with any input. */
+  out?: Float32Array;
+  /** attentionAsync only: abort the call (it rejects with an AbortError within one key block of one query block). */
+  signal?: AbortSignal;
+}
+
+export const ATTENTION_OPTION_NAMES = ['affinity', 'scale', 'heads', 'keyPaddingMask', 'concatWeights', 'threads', 'out', 'signal'] as const;
+
+/** A fully checked call: every size, stride layout and option resolved. */
+export interface AttentionPlan {
+  query: Tensor;
+  key: Tensor;
+  value: Tensor;
+  layout: 0 | 1; // 0: [B, N, H·d], 1: [B, H, N, d]
+  batch: number;
+  heads: number;
+  queries: number;
+  keys: number;
+  keyWidth: number;
+  valueWidth: number;
+  affinity: Affinity;
+  scale: number;
+  mask: Uint8Array | null;
+  concatQuery: Float32Array | null;
+  concatKey: Float32Array | null;
+  threads: number;
+  outShape: number[];
+  outSize: number;
+  out: Float32Array | null;
+}
+
+export function resolveAttention(queryIn: unknown, keyIn: unknown, valueIn: unknown, optionsIn: unknown): AttentionPlan {
+  return resolveCall(queryIn, keyIn, valueIn, optionsIn, ATTENTION_OPTION_NAMES);
+}
+
+/**
+ * The same checks for a call without values (affinityMap): the plan's `value` is a zero-width
+ * stand-in and `valueWidth` is 1.
+ */
+export function resolveQueryKey(queryIn: unknown, keyIn: unknown, optionsIn: unknown, optionNames: readonly string[]): AttentionPlan {
+  return resolveCall(queryIn, keyIn, NO_VALUE, optionsIn, optionNames);
+}
+
+/** Marks a call without values — a private symbol, so no caller's argument (null included) can pose as it. */
+const NO_VALUE = Symbol('no value');
+
+function resolveCall(queryIn: unknown, keyIn: unknown, valueIn: unknown, optionsIn: unknown, optionNames: readonly string[]): AttentionPlan {
+  const query = requireTensor(queryIn, 'query');
+  const key = requireTensor(keyIn, 'key');
+  const value = valueIn === NO_VALUE ? standInValue(key) : requireTensor(valueIn, 'value');
+  const options = requireOptions<AttentionOptions>(optionsIn, optionNames);
+
+  const rank = query.shape.length;
+  if (rank < 2 || rank > 4) {
+    throw rangeError(`query must have rank 2 [N, Dk], 3 [B, N, Dk] or 4 [B, H, N, dk], got shape ${formatShape(query.shape)}`);
+  }
+  for (const [name, t] of [['key', key], ['value', value]] as const) {
+    if (t.shape.length !== rank) {
+      throw rangeError(`${name} must have the same rank as query (${rank}), got shape ${formatShape(t.shape)} for query ${formatShape(query.shape)}`);
+    }
+  }
+  const q = query.shape;
+  const k = key.shape;
+  const v = value.shape;
+  const lead = rank - 2; // leading batch/head axes
+  for (let axis = 0; axis < lead; axis++) {
+    const label = axis === 0 ? 'batch' : 'heads';
+    if (k[axis] !== q[axis]) throw rangeError(`key.shape[${axis}] (${label}) must equal query.shape[${axis}] = ${q[axis]}; got key ${formatShape(k)}, query ${formatShape(q)}`);
+    if (v[axis] !== q[axis]) throw rangeError(`value.shape[${axis}] (${label}) must equal query.shape[${axis}] = ${q[axis]}; got value ${formatShape(v)}, query ${formatShape(q)}`);
+  }
+  if (k[lead + 1] !== q[lead + 1]) {
+    throw rangeError(`key.shape[${lead + 1}] must equal query.shape[${lead + 1}] = ${q[lead + 1]} (the q/k width); got key ${formatShape(k)}, query ${formatShape(q)}`);
+  }
+  if (v[lead] !== k[lead]) {
+    throw rangeError(`value.shape[${lead}] must equal key.shape[${lead}] = ${k[lead]} (the number of keys M); got value ${formatShape(v)}, key ${formatShape(k)}`);
+  }
+
+  const batch = rank >= 3 ? q[0] : 1;
+  let heads = rank === 4 ? q[1] : 1;
+  const queries = q[lead];
+  const keys = k[lead];
+  let keyWidth = q[lead + 1];
+  let valueWidth = v[lead + 1];
+
+  if (options.heads !== undefined) {
+    const h = options.heads;
+    if (typeof h !== 'number') throw typeError('options.heads', 'a positive integer', h);
+    if (!Number.isSafeInteger(h) || h < 1) throw rangeError(`options.heads must be a positive integer, got ${h}`);
+    if (rank === 4) {
+      if (h !== heads) throw rangeError(`options.heads (${h}) must match query.shape[1] = ${heads} for rank-4 inputs [B, H, N, dk]`);
+    } else if (rank === 2) {
+      if (h !== 1) throw rangeError(`options.heads applies to rank-3 inputs [B, N, D]; for rank 2 use rank-3 [1, N, D] (got heads ${h})`);
+    } else {
+      if (keyWidth % h !== 0) throw rangeError(`options.heads (${h}) must divide the q/k width query.shape[2] = ${keyWidth}`);
+      if (valueIn === NO_VALUE) valueWidth = h;
+      if (valueWidth % h !== 0) throw rangeError(`options.heads (${h}) must divide the value width value.shape[2] = ${valueWidth}`);
+      heads = h;
+      keyWidth /= h;
+      valueWidth /= h;
+    }
+  }
+
+  const affinity = requireAffinity(options.affinity ?? 'embedded_gaussian', 'options.affinity');
+
+  const scale = options.scale ?? 1;
+  if (typeof scale !== 'number') throw typeError('options.scale', 'a finite number > 0', scale);
+  if (!Number.isFinite(scale) || scale <= 0) throw rangeError(`options.scale must be a finite number > 0, got ${scale}`);
+  if (affinity === 'concatenation' && scale !== 1) {
+    throw rangeError(`options.scale does not apply to affinity 'concatenation' (f = ReLU(w_q·q + w_k·k)); leave it at 1, got ${scale}`);
+  }
+
+  let mask: Uint8Array | null = null;
+  if (options.keyPaddingMask !== undefined) {
+    const m = options.keyPaddingMask;
+    if (!isUint8Array(m)) throw typeError('options.keyPaddingMask', `a Uint8Array of shape [${batch}, ${keys}] (B, M)`, m);
+    if (m.length !== batch * keys) {
+      throw rangeError(`options.keyPaddingMask has ${m.length} elements but must have shape [${batch}, ${keys}] (B, M) = ${batch * keys} elements`);
+    }
+    mask = m;
+  }
+
+  let concatQuery: Float32Array | null = null;
+  let concatKey: Float32Array | null = null;
+  if (affinity === 'concatenation') {
+    const w = options.concatWeights;
+    if (w === undefined) throw typeError('options.concatWeights', `{ query: Float32Array[${keyWidth}], key: Float32Array[${keyWidth}] } for affinity 'concatenation'`, w);
+    if (!isPlainObject(w)) throw typeError('options.concatWeights', `{ query: Float32Array[${keyWidth}], key: Float32Array[${keyWidth}] }`, w);
+    for (const part of ['query', 'key'] as const) {
+      const arr = w[part];
+      if (!isFloat32Array(arr)) throw typeError(`options.concatWeights.${part}`, `a Float32Array of length ${keyWidth} (the per-head q/k width)`, arr);
+      if (arr.length !== keyWidth) throw rangeError(`options.concatWeights.${part} must have length ${keyWidth} (the per-head q/k width), got ${arr.length}`);
+    }
+    concatQuery = w.query as Float32Array;
+    concatKey = w.key as Float32Array;
+  } else if (options.concatWeights !== undefined) {
+    throw rangeError(`options.concatWeights is only used by affinity 'concatenation', not '${affinity}'`);
+  }
+
+  const threads = resolveThreads(options.threads);
+
+  const outShape = rank === 4 ? [batch, heads, queries, valueWidth] : [...q.slice(0, lead), queries, valueWidth * heads];
+  const outSize = batch * heads * queries * valueWidth;
+  if (outSize > MAX_ELEMENTS) throw rangeError(`the output ${formatShape(outShape)} would have more than 2^32 − 1 elements`);
+
+  const out =
+    options.out === undefined
+      ? null
+      : requireOut(options.out, outSize, outShape, `a Float32Array of length ${outSize} (output shape ${formatShape(outShape)})`, [
+          ['query', query.data], ['key', key.data], ['value', value.data], ['keyPaddingMask', mask], ['concatWeights.query', concatQuery], ['concatWeights.key', concatKey],
+        ]);
+
+  return {
+    query, key, value, layout: rank === 4 ? 1 : 0, batch, heads, queries, keys, keyWidth, valueWidth,
+    affinity, scale, mask, concatQuery, concatKey, threads, outShape, outSize, out,
+  };
+}
+
+/** A value tensor of width 1 per head with no data, so shape checks pass when there are no values. */
+function standInValue(key: Tensor): Tensor {
+  const shape = key.shape.slice();
+  shape[shape.length - 1] = 1;
+  return { data: new Float32Array(0), shape };
+}

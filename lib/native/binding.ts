@@ -1,0 +1,146 @@
+/**
+ * The one place the native addon is loaded. node-gyp-build finds build/Release (a local build) or
+ * prebuilds/<platform>-<arch>/; when neither loads, the error says what was tried and what to do.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { Affinity } from '../core/tensor';
+
+/** The affinities' codes in the native descriptors (nonlocal::Affinity). */
+export type AffinityCode = 0 | 1 | 2 | 3;
+export const AFFINITY_CODES: Record<Affinity, AffinityCode> = { embedded_gaussian: 0, gaussian: 1, dot_product: 2, concatenation: 3 };
+
+/**
+ * The descriptor the TypeScript layer hands to the native operator (see
+ * native/binding/attention_args.h): a resolved call's sizes and arrays, with the affinity coded.
+ * The layers above build it from their plan (attention/args.ts); this file knows nothing of them.
+ */
+export interface NativeAttentionDescriptor {
+  /** 0: [B, N, H·d], 1: [B, H, N, d] */
+  layout: 0 | 1;
+  batch: number;
+  heads: number;
+  queries: number;
+  keys: number;
+  keyWidth: number;
+  valueWidth: number;
+  affinity: AffinityCode;
+  scale: number;
+  mask: Uint8Array | null;
+  concatQuery: Float32Array | null;
+  concatKey: Float32Array | null;
+  threads: number;
+  /** optional cancel flag: one Int32Array element, nonzero = stop */
+  cancel?: Int32Array | null;
+}
+
+/**
+ * The packed weight arrays the native block takes for one (weights, mode, pooling order) choice
+ * (built by block/weights.ts packWeights).
+ */
+export interface NativePackedWeights {
+  wx: Float32Array;
+  bx: Float32Array;
+  wp: Float32Array | null;
+  bp: Float32Array | null;
+  outWt: Float32Array;
+  outB: Float32Array;
+  concatTheta: Float32Array | null;
+  concatPhi: Float32Array | null;
+}
+
+/** The descriptor of the native block (see native/binding/block_args.h): the plan's sizes plus the packed weights. */
+export interface NativeBlockDescriptor extends NativePackedWeights {
+  batch: number;
+  channels: number;
+  inter: number;
+  /** spatial extent as (T, H, W) */
+  t: number;
+  h: number;
+  w: number;
+  /** pooling kernel per axis (1 = not pooled) */
+  poolT: number;
+  poolH: number;
+  poolW: number;
+  poolBeforeConv: boolean;
+  affinity: AffinityCode;
+  scale: number;
+  threads: number;
+  cancel?: Int32Array | null;
+}
+
+export interface NativeInfo {
+  isa: string;
+  isas: string[];
+  openmp: boolean;
+  maxThreads: number;
+}
+
+export interface NativeBinding {
+  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, d: NativeAttentionDescriptor): Float32Array;
+  attentionAsync(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, d: NativeAttentionDescriptor): Promise<Float32Array>;
+  nonLocalBlock(x: Float32Array, out: Float32Array, d: NativeBlockDescriptor): Float32Array;
+  nonLocalBlockAsync(x: Float32Array, out: Float32Array, d: NativeBlockDescriptor): Promise<Float32Array>;
+  info(): NativeInfo;
+  selectIsa(name: string): boolean;
+  expForTesting(input: Float32Array, output: Float32Array): Float32Array;
+  measureFmaPeak(threads: number, seconds: number, isa: string): number;
+  /** a zero-filled Float32Array whose first element is 64-byte aligned (a view into a larger ArrayBuffer) */
+  alignedFloat32Array(length: number): Float32Array;
+  addressAlignmentForTesting(array: Float32Array): number;
+}
+
+/** The package root: the nearest folder above this file holding our package.json (works from lib/ and dist/lib/). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        if ((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string }).name === 'nonlocal-affinity') return dir;
+      } catch {
+        // not ours; keep climbing
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`nonlocal-affinity: cannot find the package root above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+function load(): NativeBinding {
+  const root = packageRoot();
+  // NONLOCAL_AFFINITY_ADDON=/path/to/addon.node loads a specific build (the sanitizer and cmake-js
+  // builds in CI); otherwise node-gyp-build finds build/Release or a prebuild.
+  const override = process.env.NONLOCAL_AFFINITY_ADDON;
+  if (override) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(path.resolve(override)) as NativeBinding;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(root) as NativeBinding;
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const hints = [
+      `Could not load the nonlocal-affinity native addon for ${process.platform}-${process.arch} (Node ${process.version}).`,
+      `Looked in ${path.join(root, 'build', 'Release')} and ${path.join(root, 'prebuilds', `${process.platform}-${process.arch}`)}.`,
+      `Cause: ${message}`,
+      'Possible solutions:',
+      '- Build it from source: `npm rebuild nonlocal-affinity` (needs python3, make and a C++17 compiler).',
+      '- If install scripts were disabled (pnpm 10, --ignore-scripts), allow them for nonlocal-affinity and reinstall.',
+    ];
+    if (/libgomp/.test(message)) hints.push('- Install the OpenMP runtime: `apt-get install libgomp1` (or rebuild with `--openmp=false`).');
+    throw new Error(hints.join('\n'), { cause });
+  }
+}
+
+let cached: NativeBinding | undefined;
+
+/** The loaded addon (loaded on first use, so a pure-JS caller of `reference` never needs it). */
+export function binding(): NativeBinding {
+  cached ??= load();
+  return cached;
+}
