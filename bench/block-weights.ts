@@ -4,7 +4,7 @@
  * the ONNX Runtime graph (bench/ort/block-graph.ts) are all built from the very same numbers.
  */
 import type { NonLocalWeights } from '../lib/block/weights';
-import { seeded } from './seeded';
+import { seededFloats as seeded } from '../lib/core/seeded-random';
 import type { BlockShape } from './shapes';
 
 export function blockWeights(s: BlockShape): NonLocalWeights {

@@ -1,6 +1,6 @@
 /** The operator's seeded inputs, the same in every contender's process. */
 import type { OperatorShape } from './shapes';
-import { seeded } from './seeded';
+import { seededFloats as seeded } from '../lib/core/seeded-random';
 
 export interface AttentionInputs {
   q: { data: Float32Array; shape: number[] };

@@ -13,15 +13,19 @@
  *   npm run bench -- --only block      only the shapes whose id contains the text (repeatable)
  *   npm run bench -- --no-js           leave out the JavaScript and TF.js contenders
  *   npm run bench -- --rounds 5        native and ORT interleaved in 5 rounds, samples pooled (default 3)
+ *   npm run bench -- --chart f.svg     also draw the GFLOP/s chart to f.svg (chart.ts; needs vega, vega-lite)
+ *   npm run bench -- --chart f.svg --from report.json   only draw the chart of a saved --json report
  *
- * onnxruntime-node, protobufjs and @tensorflow/tfjs-* are devDependencies: where they are not
+ * onnxruntime-node, onnx-proto and @tensorflow/tfjs-* are devDependencies: where they are not
  * installed (the published package's `nonlocal-affinity bench`), their rows say so and the rest runs.
  */
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 
-import { info, measureFmaPeak } from '../lib/info';
+import { info, measureFmaPeak } from '../lib/native/info';
+import { chartDependenciesMissing, chartFromFile, writeChart } from './chart';
 import { plan, type Case, type Entry } from './plan';
 import { machineLine, markdown, type Machine, type Row } from './report';
 import type { BlockShape, OperatorShape } from './shapes';
@@ -99,16 +103,60 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/**
+ * The flags (node:util parseArgs, strict): an unknown or misspelt flag stops here, before minutes of
+ * benchmark, instead of being ignored.
+ */
+function parseBenchArgs(argv: string[]): { json: boolean; quick: boolean; ortVariants: boolean; noJs: boolean; only: string[]; rounds: number; chartFile?: string; fromFile?: string } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      json: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      'ort-variants': { type: 'boolean' },
+      'no-js': { type: 'boolean' },
+      only: { type: 'string', multiple: true },
+      rounds: { type: 'string' },
+      chart: { type: 'string' },
+      from: { type: 'string' },
+    },
+  });
+  const rounds = values.rounds === undefined ? 3 : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a whole number ≥ 1, got ${JSON.stringify(values.rounds)}`);
+  for (const [flag, file] of [['--chart', values.chart], ['--from', values.from]] as const) {
+    if (file !== undefined && (file === '' || file.startsWith('--'))) throw new Error(`${flag} needs a file name`);
+  }
+  if (values.from !== undefined && values.chart === undefined) throw new Error('--from <report.json> goes with --chart <out.svg>');
+  return { json: values.json === true, quick: values.quick === true, ortVariants: values['ort-variants'] === true, noJs: values['no-js'] === true, only: values.only ?? [], rounds, chartFile: values.chart, fromFile: values.from };
+}
+
 function main(): void {
-  const argv = process.argv.slice(2);
-  const args = new Set(argv);
-  const only = argv.flatMap((a, i) => (a === '--only' && i + 1 < argv.length ? [argv[i + 1]] : []));
-  const json = args.has('--json');
-  const roundsArg = argv.flatMap((a, i) => (a === '--rounds' && i + 1 < argv.length ? [Number(argv[i + 1])] : []))[0];
-  const rounds = roundsArg !== undefined && Number.isInteger(roundsArg) && roundsArg >= 1 ? roundsArg : 3;
+  let parsed: ReturnType<typeof parseBenchArgs>;
+  try {
+    parsed = parseBenchArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n(flags: --json --quick --ort-variants --no-js --only <text> --rounds <n> --chart <out.svg> [--from <report.json>])\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const { json, only, rounds, chartFile, fromFile } = parsed;
+  if (fromFile !== undefined) {
+    // Draw a saved report's chart; nothing is run.
+    void chartFromFile(fromFile, chartFile!);
+    return;
+  }
+  const chartProblem = chartFile === undefined ? null : chartDependenciesMissing();
+  if (chartProblem !== null) {
+    // Say so now, not after minutes of benchmark.
+    process.stderr.write(`--chart: ${chartProblem}\n`);
+    process.exitCode = 1;
+    return;
+  }
 
   const cores = os.availableParallelism();
-  const ortVersion = installed('onnxruntime-node', 'protobufjs');
+  const ortVersion = installed('onnxruntime-node', 'onnx-proto');
   const tfjsVersion = installed('@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm');
   const machine: Machine = {
     date: new Date().toISOString().slice(0, 10),
@@ -133,9 +181,9 @@ function main(): void {
   // Rounds: the native and ORT contenders of a case run one after another, `rounds` times over,
   // and each one's samples are pooled. A machine whose speed drifts (a shared VM) then slows every
   // contender alike, instead of whichever happened to run during the slow spell.
-  const cases = plan({ cores, quick: args.has('--quick'), ortVariants: args.has('--ort-variants') })
+  const cases = plan({ cores, quick: parsed.quick, ortVariants: parsed.ortVariants })
     .filter((c) => only.length === 0 || only.some((o) => c.shape.id.includes(o)))
-    .map((c) => (args.has('--no-js') ? { ...c, entries: c.entries.filter((e) => e.family === 'native' || e.family === 'ort') } : c));
+    .map((c) => (parsed.noJs ? { ...c, entries: c.entries.filter((e) => e.family === 'native' || e.family === 'ort') } : c));
   for (const c of cases) {
     const caseRows: Row[] = [];
     let reference: ContenderResult | undefined;
@@ -193,8 +241,17 @@ function main(): void {
     rows.push(...caseRows);
   }
 
+  const doc = { machine, fmaPeakGflops: peak, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows };
+  if (chartFile !== undefined) {
+    writeChart(doc, chartFile).then(
+      () => process.stderr.write(`chart: ${chartFile}\n`),
+      (error: Error) => {
+        process.stderr.write(`chart: ${error.message}\n`);
+        process.exitCode = 1;
+      },
+    );
+  }
   if (json) {
-    const doc = { machine, fmaPeakGflops: peak, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return;
   }

@@ -5,8 +5,8 @@
  * weights are exactly the contender's.
  */
 import * as os from 'node:os';
-import * as protobuf from 'protobufjs';
-import { ONNX_PROTO_SUBSET } from './onnx-schema';
+// onnx-proto: protobufjs's static classes generated from the official onnx.proto (ONNX 1.10.2, IR 8).
+import { onnx } from 'onnx-proto';
 
 /** ONNX opset 17 needs IR version 8 (ONNX 1.12). */
 const IR_VERSION = 8;
@@ -14,26 +14,11 @@ export const ONNX_OPSET = 17;
 /** com.microsoft contrib ops (MultiHeadAttention) are all at version 1. */
 export const MS_DOMAIN = 'com.microsoft';
 
-const enum DataType { FLOAT = 1, INT64 = 7 }
-const enum AttributeType { FLOAT = 1, INT = 2, INTS = 7 }
+const DataType = onnx.TensorProto.DataType;
+const AttributeType = onnx.AttributeProto.AttributeType;
 
 /** A node attribute, tagged so an integer-valued float (scale = 1) is still written as a float. */
 export type Attribute = { float: number } | { int: number } | { ints: number[] };
-
-interface Node {
-  op_type: string;
-  domain: string;
-  name: string;
-  input: string[];
-  output: string[];
-  attribute: object[];
-}
-
-let schema: protobuf.Type | undefined;
-function modelType(): protobuf.Type {
-  schema ??= protobuf.parse(ONNX_PROTO_SUBSET, { keepCase: true }).root.lookupType('onnx.ModelProto');
-  return schema;
-}
 
 function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
   // raw_data is little-endian by definition; typed arrays use the host's order.
@@ -41,15 +26,15 @@ function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function valueInfo(name: string, dims: number[]): object {
-  return { name, type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: dims.map((d) => ({ dim_value: d })) } } } };
+function valueInfo(name: string, dims: number[]): onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } };
 }
 
 export class GraphBuilder {
-  private readonly nodes: Node[] = [];
-  private readonly initializers: object[] = [];
-  private readonly inputs: object[] = [];
-  private readonly outputs: object[] = [];
+  private readonly nodes: onnx.INodeProto[] = [];
+  private readonly initializers: onnx.ITensorProto[] = [];
+  private readonly inputs: onnx.IValueInfoProto[] = [];
+  private readonly outputs: onnx.IValueInfoProto[] = [];
   private readonly domains = new Set<string>();
 
   /** A float32 graph input with a fixed shape (fixed shapes let ORT plan memory and fuse). */
@@ -65,13 +50,13 @@ export class GraphBuilder {
   /** A constant float32 tensor (a weight). */
   weight(name: string, dims: number[], data: Float32Array): string {
     if (dims.reduce((a, b) => a * b, 1) !== data.length) throw new Error(`${name}: ${data.length} values for dims [${dims}]`);
-    this.initializers.push({ name, dims, data_type: DataType.FLOAT, raw_data: bytesOf(data) });
+    this.initializers.push({ name, dims, dataType: DataType.FLOAT, rawData: bytesOf(data) });
     return name;
   }
 
   /** A constant int64 vector (Reshape's shape, Transpose needs none: its perm is an attribute). */
   int64s(name: string, values: number[]): string {
-    this.initializers.push({ name, dims: [values.length], data_type: DataType.INT64, raw_data: bytesOf(BigInt64Array.from(values.map(BigInt))) });
+    this.initializers.push({ name, dims: [values.length], dataType: DataType.INT64, rawData: bytesOf(BigInt64Array.from(values.map(BigInt))) });
     return name;
   }
 
@@ -79,25 +64,24 @@ export class GraphBuilder {
   node(opType: string, input: string[], output: string | string[], attributes: Record<string, Attribute> = {}, domain = ''): string {
     const outputs = typeof output === 'string' ? [output] : output;
     if (domain !== '') this.domains.add(domain);
-    const attribute = Object.entries(attributes).map(([name, a]) =>
+    const attribute = Object.entries(attributes).map(([name, a]): onnx.IAttributeProto =>
       'float' in a ? { name, type: AttributeType.FLOAT, f: a.float } : 'int' in a ? { name, type: AttributeType.INT, i: a.int } : { name, type: AttributeType.INTS, ints: a.ints },
     );
-    this.nodes.push({ op_type: opType, domain, name: `${opType}_${this.nodes.length}`, input, output: outputs, attribute });
+    this.nodes.push({ opType, domain, name: `${opType}_${this.nodes.length}`, input, output: outputs, attribute });
     return outputs[0];
   }
 
   /** The serialised ModelProto: opset 17 of the default domain, plus version 1 of any contrib domain used. */
   toModel(graphName: string): Uint8Array {
-    const type = modelType();
-    const opset_import = [{ domain: '', version: ONNX_OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))];
-    const model = {
-      ir_version: IR_VERSION,
-      producer_name: 'nonlocal-affinity bench',
-      opset_import,
+    const opsetImport = [{ domain: '', version: ONNX_OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))];
+    const model: onnx.IModelProto = {
+      irVersion: IR_VERSION,
+      producerName: 'nonlocal-affinity bench',
+      opsetImport,
       graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     };
-    const problem = type.verify(model);
+    const problem = onnx.ModelProto.verify(model);
     if (problem) throw new Error(`ONNX model: ${problem}`);
-    return type.encode(type.fromObject(model)).finish();
+    return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
   }
 }

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { encodeNpy, loadNonLocalWeights, nonLocalBlock, writeSafetensors, type Tensor } from '../../lib/index';
-import { seeded } from '../seeded';
+import { seededFloats as seeded } from '../../lib/core/seeded-random';
 import { figure, num, skipped, type Goal, type Row } from './goal';
 import { ROOT } from './paths';
 import type { Section } from './section';

@@ -1,5 +1,5 @@
 /** Small statistics and input helpers shared by the sections. */
-import { seeded } from '../seeded';
+import { seededFloats as seeded } from '../../lib/core/seeded-random';
 
 /** The median (the mean of the two middle values for an even count). */
 export function median(values: number[]): number {
