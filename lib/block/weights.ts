@@ -116,7 +116,7 @@ export function foldOutput(w: NonLocalWeights): { weight: Float64Array; bias: Fl
 }
 
 /**
- * Width of the kernel's column panels (native/kernel/kernel_table.h kPanelColumns): the native
+ * Width of the kernel's column panels (native/kernel/types.h kPanelColumns): the native
  * GEMM reads its B operand as ⌈cols / 64⌉ panels of [rows][64] floats, each microkernel tile's slice
  * contiguous. The same for every instruction set, so the packed weights below serve any kernel.
  */

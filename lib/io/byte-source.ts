@@ -82,24 +82,56 @@ export function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
 }
 
 /**
- * The whole contents of a regular file, read without blocking the event loop (fs.promises).
- * Refuses what withFileSource refuses, with the same errors.
+ * A source `size` bytes long of which only the first `bytes.length` are at hand (a header read
+ * ahead): reads past them come back short, as reads of a file that shrank do.
  *
- * @param path The file.
- * @returns Its bytes.
+ * @example
+ * const src = prefixSource(headerBytes, fileSize);
+ */
+export function prefixSource(bytes: Uint8Array, size: number): ByteSource {
+  return { size, readInto: bytesSource(bytes).readInto };
+}
+
+/** Awaited reads from an open regular file. */
+export interface AsyncFileSource {
+  /** Total size in bytes (when opened). */
+  readonly size: number;
+  /** `length` bytes from `position` (fewer only at the end of the file, or if it shrank). */
+  read(position: number, length: number): Promise<Uint8Array>;
+}
+
+/**
+ * withFileSource without blocking the event loop (fs.promises): refuses what it refuses, with the
+ * same errors, and always closes the file.
+ *
+ * @param path File to read; must be a regular file.
+ * @param fn Decoder to run; its result is returned.
+ * @returns Whatever `fn` resolves to.
  * @throws Node's own error (e.g. 'ENOENT') when it cannot be opened; {@link IoFormatError}
  *   'NOT_A_FILE' for directories, FIFOs, devices.
  * @example
- * const bytes = await readRegularFile('/tmp/m.safetensors');
+ * const size = await withFileSourceAsync('/tmp/m.safetensors', async (file) => file.size);
  */
-export async function readRegularFile(path: string): Promise<Uint8Array> {
+export async function withFileSourceAsync<T>(path: string, fn: (file: AsyncFileSource) => Promise<T>): Promise<T> {
   const handle = await fs.promises.open(path, 'r');
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) {
       throw new IoFormatError('NOT_A_FILE', path, stat.isDirectory() ? 'is a directory, not a file' : 'is not a regular file');
     }
-    return await handle.readFile();
+    return await fn({
+      size: stat.size,
+      async read(position: number, length: number): Promise<Uint8Array> {
+        const target = new Uint8Array(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await handle.read(target, done, Math.min(MAX_READ, length - done), position + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return done === length ? target : target.subarray(0, done);
+      },
+    });
   } finally {
     await handle.close();
   }

@@ -16,7 +16,7 @@ import * as util from 'node:util';
 import { MAX_ELEMENTS } from '../core/limits';
 import { exactElementCount, type Tensor } from '../core/tensor';
 import { writeFileAtomic } from './atomic-write';
-import { bytesSource, readRegularFile, withFileSource, type ByteSource } from './byte-source';
+import { bytesSource, prefixSource, withFileSource, withFileSourceAsync, type AsyncFileSource, type ByteSource } from './byte-source';
 import { readFloats, writeFloat32LE, type FloatDtype } from './float-decode';
 import { IoFormatError, IoRangeError } from './io-error';
 import { assertPathArg, assertTensorArg, describeType } from './args';
@@ -104,7 +104,7 @@ export function readSafetensors(path: string): SafetensorsContents {
  */
 export async function readSafetensorsAsync(path: string): Promise<SafetensorsContents> {
   assertPathArg(path, 'readSafetensors');
-  return decodeSafetensors(bytesSource(await readRegularFile(path)), path);
+  return withFileSourceAsync(path, (file) => decodeSafetensorsAsync(file, path));
 }
 
 /**
@@ -233,10 +233,22 @@ function metadataEntries(metadata: unknown, fn: string): Array<[string, string]>
   });
 }
 
-function decodeSafetensors(src: ByteSource, label: string): SafetensorsContents {
-  const fail = (code: ConstructorParameters<typeof IoFormatError>[0], detail: string): never => {
+/** A parsed header: where the data section starts, the entries sorted by offset, the metadata. */
+interface Layout {
+  readonly dataStart: number;
+  readonly entries: Entry[];
+  readonly metadata: Record<string, string>;
+}
+
+function failer(label: string): Fail {
+  return (code, detail) => {
     throw new IoFormatError(code, label, detail);
   };
+}
+
+/** Reads and checks the header (the only bytes it reads are the length and the JSON). */
+function readLayout(src: ByteSource, label: string): Layout {
+  const fail = failer(label);
   if (src.size < 8) fail('SAFETENSORS_TRUNCATED', `is truncated: ${src.size} bytes, shorter than the 8-byte header length`);
   const lenBytes = new Uint8Array(8);
   src.readInto(0, lenBytes);
@@ -268,23 +280,65 @@ function decodeSafetensors(src: ByteSource, label: string): SafetensorsContents 
     else entries.push(parseEntry(name, value, dataLen, fail));
   }
   checkNoOverlap(entries, fail);
+  return { dataStart, entries, metadata };
+}
 
+/**
+ * The float dtype an entry converts from, or why it is skipped instead. A float tensor with more
+ * elements than a Float32Array can hold is an error, not a skip.
+ */
+function conversionOf(e: Entry, label: string): { dtype: FloatDtype } | { skip: SkippedTensor['reason'] } {
+  const dtype = FLOAT_DTYPES[e.dtype];
+  if (dtype === undefined) return { skip: 'unsupported-dtype' };
+  if (e.count === 0) return { skip: 'zero-size' };
+  if (e.count > SAFETENSORS_MAX_ELEMENTS) {
+    throw new IoRangeError('SAFETENSORS_TOO_LARGE', label, `tensor ${JSON.stringify(e.name)} has ${e.count} elements, more than the supported ${SAFETENSORS_MAX_ELEMENTS}`);
+  }
+  return { dtype };
+}
+
+/** Converts every entry, its floats read by `read` (null: the file ended early, it shrank). */
+function decodeTensors(layout: Layout, label: string, read: (e: Entry, dtype: FloatDtype) => Float32Array | null): SafetensorsContents {
   const tensors = new Map<string, Tensor>();
   const skipped: SkippedTensor[] = [];
-  for (const e of entries) {
-    const dtype = FLOAT_DTYPES[e.dtype];
-    if (dtype === undefined || e.count === 0) {
-      skipped.push({ name: e.name, dtype: e.dtype, shape: e.shape, reason: dtype === undefined ? 'unsupported-dtype' : 'zero-size' });
+  for (const e of layout.entries) {
+    const how = conversionOf(e, label);
+    if ('skip' in how) {
+      skipped.push({ name: e.name, dtype: e.dtype, shape: e.shape, reason: how.skip });
       continue;
     }
-    if (e.count > SAFETENSORS_MAX_ELEMENTS) {
-      throw new IoRangeError('SAFETENSORS_TOO_LARGE', label, `tensor ${JSON.stringify(e.name)} has ${e.count} elements, more than the supported ${SAFETENSORS_MAX_ELEMENTS}`);
-    }
-    const data = readFloats(src, dataStart + e.begin, e.count, dtype);
-    if (data === null) fail('SAFETENSORS_TRUNCATED', `is truncated: data of tensor ${JSON.stringify(e.name)} ends early (the file shrank while being read)`);
+    const data = read(e, how.dtype);
+    if (data === null) failer(label)('SAFETENSORS_TRUNCATED', `is truncated: data of tensor ${JSON.stringify(e.name)} ends early (the file shrank while being read)`);
     tensors.set(e.name, { data: data as Float32Array, shape: e.shape });
   }
-  return { tensors, skipped, metadata };
+  return { tensors, skipped, metadata: layout.metadata };
+}
+
+function decodeSafetensors(src: ByteSource, label: string): SafetensorsContents {
+  const layout = readLayout(src, label);
+  return decodeTensors(layout, label, (e, dtype) => readFloats(src, layout.dataStart + e.begin, e.count, dtype));
+}
+
+/**
+ * The same decoding with every read awaited: the header first (its length, then the JSON, as
+ * readLayout will ask for them), then each converted tensor's bytes, one tensor at a time — so
+ * the file is never held whole beside its decoded tensors, and no read is limited to 2 GiB.
+ */
+async function decodeSafetensorsAsync(file: AsyncFileSource, label: string): Promise<SafetensorsContents> {
+  const lenBytes = await file.read(0, Math.min(8, file.size));
+  const headerLen = lenBytes.length === 8 ? new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true) : 0n;
+  // Only a header readLayout will accept is read; for any other, it fails on the 8 bytes alone.
+  const plausible = headerLen <= BigInt(SAFETENSORS_MAX_HEADER_BYTES) && Number(headerLen) <= file.size - 8;
+  const head = plausible ? await file.read(0, 8 + Number(headerLen)) : lenBytes;
+  const layout = readLayout(prefixSource(head, file.size), label);
+  const floats = new Map<Entry, Float32Array | null>();
+  for (const e of layout.entries) {
+    const how = conversionOf(e, label);
+    if ('skip' in how) continue;
+    const raw = await file.read(layout.dataStart + e.begin, e.end - e.begin);
+    floats.set(e, raw.length === e.end - e.begin ? readFloats(bytesSource(raw), 0, e.count, how.dtype) : null);
+  }
+  return decodeTensors(layout, label, (e) => floats.get(e) ?? null);
 }
 
 type Fail = (code: ConstructorParameters<typeof IoFormatError>[0], detail: string) => never;

@@ -1,8 +1,8 @@
 // N-API entry points for cache-line aligned Float32Arrays. V8 places an ArrayBuffer's bytes where
 // the allocator puts them (16-byte aligned with glibc), so a 64-float weight panel would straddle
-// two cache lines and every 64-byte vector load of it would split: about 10 % of the block GEMM's
-// speed on AVX-512 (measured: 784×1024×1536 on two threads). Arrays the package allocates for the
-// kernel's long-lived operands (the packed block weights) come from here instead.
+// two cache lines and every 64-byte vector load of it would split in two (docs/performance.md has
+// what that cost). Arrays the package allocates for the kernel's long-lived operands (the packed
+// block weights) come from here instead.
 #ifndef NONLOCAL_BINDING_ALIGNED_ARRAY_BINDING_H_
 #define NONLOCAL_BINDING_ALIGNED_ARRAY_BINDING_H_
 

@@ -3,7 +3,7 @@
 //
 // A peak is a best case, so it is measured as one: the first FMAs of a process run on cores that
 // are still clocking up (and, on AVX-512 parts, changing frequency licence) and on an OpenMP team
-// that is not started yet, which reads 15–30 % low. So a fifth of the budget warms every thread
+// that is not started yet, which reads low. So a fifth of the budget warms every thread
 // up, and the rest is split into kTrials equal trials whose best is returned: a trial that a
 // neighbour on a shared host interrupted only lowers its own figure.
 #include "peak.h"

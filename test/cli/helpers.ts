@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { seededFloats } from '../../lib/core/seeded-random';
 import { writeNpy, writeSafetensors, type Tensor } from '../../lib/index';
 
 /** The built CLI (`npx tsc -p tsconfig.json` first). */
@@ -57,19 +58,9 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Deterministic floats in [-0.5, 0.5). */
+/** Deterministic floats in [-0.5, 0.5) (the package's one seeded generator). */
 export function randomFloats(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
+  return seededFloats(n, seed, -0.5, 0.5);
 }
 
 /** A random tensor of `shape`, written to `file`. */

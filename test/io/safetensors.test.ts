@@ -5,6 +5,7 @@ import {
   encodeSafetensors,
   parseSafetensors,
   readSafetensors,
+  readSafetensorsAsync,
   writeSafetensors,
   SAFETENSORS_MAX_HEADER_BYTES,
   type SafetensorsContents,
@@ -388,6 +389,47 @@ describe('structural validation', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('readSafetensorsAsync (awaited reads, one tensor at a time)', () => {
+  /** The outcome of a read: its contents, or its error's class, code and message. */
+  async function outcome(read: () => Promise<SafetensorsContents> | SafetensorsContents): Promise<unknown> {
+    try {
+      const got = await read();
+      return { tensors: [...got.tensors].map(([name, t]) => [name, t.shape, Array.from(bitsOf(t.data))]), skipped: got.skipped, metadata: got.metadata };
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      return { error: err.constructor.name, code: err.code, message: err.message };
+    }
+  }
+
+  test.each(['f32_meta.safetensors', 'f32_nometa.safetensors', 'names.safetensors', 'state_dict.safetensors'])('%s: the same tensors, bit for bit, skips and metadata as readSafetensors', async (file) => {
+    const want = await outcome(() => readSafetensors(stPath(file)));
+    expect(want).not.toHaveProperty('error');
+    expect(await outcome(() => readSafetensorsAsync(stPath(file)))).toEqual(want);
+  });
+
+  test('every cut of a state dict on disk gives the same error as the synchronous reader', async () => {
+    const bytes = fixtureBytes(stPath('state_dict.safetensors'));
+    const p = path.join(tmp, 'cut-async.safetensors');
+    for (let cut = 0; cut < bytes.length; cut += 5) {
+      fs.writeFileSync(p, bytes.subarray(0, cut));
+      const want = await outcome(() => readSafetensors(p));
+      expect(want).toHaveProperty('error');
+      expect([cut, await outcome(() => readSafetensorsAsync(p))]).toEqual([cut, want]);
+    }
+  });
+
+  test('an oversized header length, a directory and a missing file: the same errors', async () => {
+    const huge = path.join(tmp, 'huge-header.safetensors');
+    fs.writeFileSync(huge, st({}, [], { len: BigInt(SAFETENSORS_MAX_HEADER_BYTES) + 1n }));
+    for (const p of [huge, tmp, path.join(tmp, 'no-such.safetensors')]) {
+      const want = await outcome(() => readSafetensors(p));
+      expect(want).toHaveProperty('error');
+      expect(await outcome(() => readSafetensorsAsync(p))).toEqual(want);
+    }
+    await expect(readSafetensorsAsync('' as string)).rejects.toThrow(/^readSafetensors: path must be a non-empty string/);
   });
 });
 

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { seededFloats } from '../../lib/core/seeded-random';
 import { encodeNpy, loadNonLocalWeights, nonLocalBlock, parseNpy, writeSafetensors, type NonLocalWeights, type Tensor } from '../../lib/index';
 
 jest.setTimeout(120_000);
@@ -36,18 +37,8 @@ let stderrText = '';
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 const healthAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-/** Deterministic xorshift floats in [-a, a]. */
-function randomFloats(n: number, seed: number, a: number): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    out[i] = (s / 4294967296 - 0.5) * 2 * a;
-  }
-  return out;
-}
+/** Deterministic floats in [-a, a) (the package's one seeded generator). */
+const randomFloats = (n: number, seed: number, a: number): Float32Array => seededFloats(n, seed, -a, a);
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
 
