@@ -5,6 +5,7 @@
 import { MAX_ELEMENTS } from '../core/limits';
 import { formatShape, type Affinity, type Tensor } from '../core/tensor';
 import { resolveThreads } from '../core/threads';
+import type { NativeAttentionDescriptor } from '../native/binding';
 import {
   isFloat32Array,
   isPlainObject,
@@ -39,24 +40,16 @@ export interface AttentionOptions {
 
 export const ATTENTION_OPTION_NAMES = ['affinity', 'scale', 'heads', 'keyPaddingMask', 'concatWeights', 'threads', 'out', 'signal'] as const;
 
-/** A fully checked call: every size, stride layout and option resolved. */
-export interface AttentionPlan {
+/**
+ * A fully checked call: every size, stride layout and option resolved — the native descriptor's
+ * fields (one definition of them, in native/binding.ts), with the affinity by name, plus the tensors
+ * and the output.
+ */
+export interface AttentionPlan extends Omit<NativeAttentionDescriptor, 'affinity' | 'cancel'> {
   query: Tensor;
   key: Tensor;
   value: Tensor;
-  layout: 0 | 1; // 0: [B, N, H·d], 1: [B, H, N, d]
-  batch: number;
-  heads: number;
-  queries: number;
-  keys: number;
-  keyWidth: number;
-  valueWidth: number;
   affinity: Affinity;
-  scale: number;
-  mask: Uint8Array | null;
-  concatQuery: Float32Array | null;
-  concatKey: Float32Array | null;
-  threads: number;
   outShape: number[];
   outSize: number;
   out: Float32Array | null;

@@ -5,6 +5,7 @@
  */
 import { formatShape, type Affinity, type Tensor } from '../core/tensor';
 import { resolveThreads } from '../core/threads';
+import type { NativeBlockDescriptor } from '../native/binding';
 import { rangeError, requireAffinity, requireOptions, requireOut, requireTensor, typeError } from '../core/validation';
 import { validateWeights, type NonLocalWeights } from './weights';
 
@@ -28,25 +29,16 @@ export interface NonLocalBlockOptions {
 
 const OPTION_NAMES = ['mode', 'useScale', 'subSample', 'threads', 'out', 'signal'] as const;
 
-export interface BlockPlan {
+/** The native block descriptor's sizes (one definition of them, in native/binding.ts). */
+type BlockSizes = Pick<NativeBlockDescriptor, 'batch' | 'channels' | 'inter' | 't' | 'h' | 'w' | 'poolT' | 'poolH' | 'poolW' | 'poolBeforeConv' | 'threads'>;
+
+/** A fully checked block call: the sizes, the affinity by name, the scale, the tensors and the output. */
+export interface BlockPlan extends BlockSizes {
   x: Tensor;
   weights: NonLocalWeights;
-  batch: number;
-  channels: number;
-  inter: number;
-  /** spatial extent as (T, H, W): 1-D (1, 1, L), 2-D (1, H, W) */
-  t: number;
-  h: number;
-  w: number;
-  /** pooling kernel per axis (1 = not pooled) */
-  poolT: number;
-  poolH: number;
-  poolW: number;
-  poolBeforeConv: boolean;
   mode: Affinity;
   /** multiplies θ·φ: 1/√C_inter for scaled embedded Gaussian, else 1 */
   scale: number;
-  threads: number;
   /** options.out, checked */
   out: Float32Array | null;
 }
