@@ -2,7 +2,6 @@
  * concurrency: 8 overlapping attentionAsync calls of [1,4096,64]² against the same 8 calls one
  * after another (synchronous attention), in 5 interleaved rounds; the figure is the concurrent
  * throughput as a % of the sequential one, from the medians. Goal ≥ 90% (issue #5).
- * (This was tools/concurrency-check.js.)
  */
 import { attention, attentionAsync } from '../../lib/index';
 import { figure, num, type Goal, type Row } from './goal';
