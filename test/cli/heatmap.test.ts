@@ -69,7 +69,8 @@ describe('renderHeatmaps', () => {
     expect(ranges).toEqual([{ min: 0, max: 5 }, { min: 7, max: 7 }]);
     expect(pixel(raster, 0, 0)).toEqual(viridis(0)); // a[0,0] = min
     expect(pixel(raster, 19, 0)).toEqual(viridis(1 / 5)); // a[0,1] = 1 of 0..5
-    expect(pixel(raster, 29, 19)).toEqual(Array.from(MARKER_RGB)); // inside the marker on a[1,2]
+    expect(pixel(raster, 25, 15)).toEqual(Array.from(MARKER_RGB)); // the marker, centred on cell a[1,2]
+    expect(pixel(raster, 29, 19)).toEqual(viridis(1)); // the corner of that cell, outside the marker
     expect(pixel(raster, 33, 5)).toEqual([255, 255, 255]); // the gap between the panels
     expect(pixel(raster, 38, 0)).toEqual(viridis(0.5)); // b is flat: drawn mid-scale
   });
