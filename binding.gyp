@@ -38,6 +38,7 @@
         "native/kernel/gemm.cc",
         "native/kernel/dispatch.cc",
         "native/kernel/peak.cc",
+        "native/kernel/cache_info.cc",
         "native/kernel/runtime/memory_advice.cc",
         "native/kernel/runtime/scratch_arena.cc",
         "native/kernel/isa/isa_scalar.cc"

@@ -10,6 +10,7 @@ export type { NonLocalBlockOptions } from './block/block-args';
 export { loadNonLocalWeights, weightsFromStateDict, WeightsError, type LoadNonLocalWeightsOptions } from './block/load-weights';
 export type { NonLocalWeights, Conv1x1, BatchNorm, Convention } from './block/weights';
 export { info, measureFmaPeak, type FmaPeakOptions, type Info } from './native/info';
+export type { CacheSizes } from './native/binding';
 export { setDefaultThreads, defaultThreads } from './core/threads';
 export { setMaxConcurrentCalls, schedulerStats } from './runtime/scheduler';
 export type { Affinity, Tensor } from './core/tensor';

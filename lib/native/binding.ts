@@ -70,11 +70,24 @@ export interface NativeBlockDescriptor extends NativePackedWeights {
   cancel?: Int32Array | null;
 }
 
+/** The data cache sizes the kernel's blocking follows (native/kernel/cache_info.h). */
+export interface CacheSizes {
+  /** bytes of level-1 data cache of one core */
+  l1d: number;
+  /** bytes of level-2 cache of one core */
+  l2: number;
+  /** bytes of the last-level cache */
+  l3: number;
+  /** where they came from: Linux's sysfs, cpuid's cache leaves, or the built-in defaults */
+  source: 'sysfs' | 'cpuid' | 'default';
+}
+
 export interface NativeInfo {
   isa: string;
   isas: string[];
   openmp: boolean;
   maxThreads: number;
+  caches: CacheSizes;
 }
 
 export interface NativeBinding {

@@ -1,8 +1,8 @@
-/** What runs here: the package version, the kernel in force and those the CPU could run, OpenMP, threads. */
+/** What runs here: the package version, the kernel in force and those the CPU could run, OpenMP, threads, caches. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { binding, packageRoot } from './binding';
+import { binding, packageRoot, type CacheSizes } from './binding';
 import { THREADS_RANGE, isThreadCount } from '../core/limits';
 import { defaultThreads } from '../core/threads';
 
@@ -17,18 +17,21 @@ export interface Info {
   openmp: boolean;
   /** the default thread count of a call (1 without OpenMP) */
   threads: number;
+  /** the cache sizes the kernel's blocking follows, read from this machine at load */
+  caches: CacheSizes;
 }
 
 let version: string | undefined;
 
 /**
  * Reports which kernel runs and which could.
- * @example info() // { version: '0.1.0', isa: 'avx512', isas: ['scalar', 'avx2', 'avx512'], openmp: true, threads: 2 }
+ * @example info() // { version: '0.1.0', isa: 'avx512', isas: ['scalar', 'avx2', 'avx512'], openmp: true, threads: 2,
+ *                  //   caches: { l1d: 49152, l2: 2097152, l3: 314572800, source: 'sysfs' } }
  */
 export function info(): Info {
   version ??= (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const native = binding().info();
-  return { version, isa: native.isa, isas: native.isas, openmp: native.openmp, threads: native.openmp ? defaultThreads() : 1 };
+  return { version, isa: native.isa, isas: native.isas, openmp: native.openmp, threads: native.openmp ? defaultThreads() : 1, caches: { ...native.caches } };
 }
 
 /** Options of {@link measureFmaPeak}. */

@@ -4,6 +4,7 @@
 
 #include "../kernel/dispatch.h"
 #include "../kernel/peak.h"
+#include "../kernel/cache_info.h"
 #include "../kernel/types.h"
 
 #ifdef _OPENMP
@@ -21,6 +22,13 @@ Napi::Value NativeInfo(const Napi::CallbackInfo& info) {
   Napi::Array isas = Napi::Array::New(env, static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) isas.Set(static_cast<uint32_t>(i), names[i]);
   result.Set("isas", isas);
+  const nonlocal::CacheSizes& caches = nonlocal::HostCaches();
+  Napi::Object cache = Napi::Object::New(env);
+  cache.Set("l1d", static_cast<double>(caches.l1d));
+  cache.Set("l2", static_cast<double>(caches.l2));
+  cache.Set("l3", static_cast<double>(caches.l3));
+  cache.Set("source", caches.source);
+  result.Set("caches", cache);
 #ifdef _OPENMP
   result.Set("openmp", true);
   result.Set("maxThreads", omp_get_max_threads());

@@ -8,12 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(NONLOCAL_HAVE_X86_KERNELS)
-#if defined(_MSC_VER)
-#include <intrin.h>
-#else
-#include <cpuid.h>
-#endif
+#include "runtime/cpuid.h"
+#if defined(NONLOCAL_HAVE_X86_KERNELS) && defined(_MSC_VER)
+#include <intrin.h>  // _xgetbv
 #endif
 
 namespace nonlocal {
@@ -31,16 +28,6 @@ const KernelTable* TableFor(int level) {
 }
 
 #if defined(NONLOCAL_HAVE_X86_KERNELS)
-void Cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]) {
-#if defined(_MSC_VER)
-  int r[4];
-  __cpuidex(r, static_cast<int>(leaf), static_cast<int>(subleaf));
-  for (int i = 0; i < 4; ++i) regs[i] = static_cast<uint32_t>(r[i]);
-#else
-  __cpuid_count(leaf, subleaf, regs[0], regs[1], regs[2], regs[3]);
-#endif
-}
-
 uint64_t ReadXcr0() {
 #if defined(_MSC_VER)
   return _xgetbv(0);

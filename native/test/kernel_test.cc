@@ -13,6 +13,7 @@
 
 #include "../kernel/attention.h"
 #include "../kernel/block.h"
+#include "../kernel/cache_info.h"
 #include "../kernel/dispatch.h"
 #include "../kernel/gemm.h"
 #include "../kernel/kernel_table.h"
@@ -373,7 +374,31 @@ void GemmCase(int64_t rows, int64_t depth, int64_t cols, int threads, GemmUse us
 
 }  // namespace
 
+// The cache sizes the blocking reads: the size parser, and cpuid's answer against sysfs's.
+void CacheCases() {
+  Expect(nonlocal::ParseCacheSize("48K") == 48 << 10, "ParseCacheSize 48K");
+  Expect(nonlocal::ParseCacheSize("2048K") == 2 << 20, "ParseCacheSize 2048K");
+  Expect(nonlocal::ParseCacheSize("32M") == 32 << 20, "ParseCacheSize 32M");
+  Expect(nonlocal::ParseCacheSize("1G") == int64_t{1} << 30, "ParseCacheSize 1G");
+  Expect(nonlocal::ParseCacheSize("512") == 512, "ParseCacheSize 512");
+  for (const char* bad : {"", "K", "12Q", "1.5M", "-4K", "48K ", "99999999999999999999K"})
+    Expect(nonlocal::ParseCacheSize(bad) == 0, std::string("ParseCacheSize rejects '") + bad + "'");
+  const nonlocal::CacheSizes& host = nonlocal::HostCaches();
+  Expect(host.l1d >= 4096 && host.l2 > host.l1d && host.l3 >= host.l2, "HostCaches ordered: l1d < l2 <= l3");
+  nonlocal::CacheSizes from_cpuid{0, 0, 0, "cpuid"};
+  if (nonlocal::CachesFromCpuid(4, &from_cpuid) || nonlocal::CachesFromCpuid(0x8000001D, &from_cpuid)) {
+    Expect(from_cpuid.l1d > 0 && from_cpuid.l2 > 0, "cpuid reports L1d and L2");
+    if (std::strcmp(host.source, "sysfs") == 0) {
+      // the same L1d and L2 per core (L3 slices may be reported per die or per socket)
+      Expect(from_cpuid.l1d == host.l1d && from_cpuid.l2 == host.l2, "cpuid's L1d and L2 equal sysfs's");
+    }
+  }
+  std::printf("caches: l1d %lld, l2 %lld, l3 %lld bytes (%s)\n", static_cast<long long>(host.l1d),
+              static_cast<long long>(host.l2), static_cast<long long>(host.l3), host.source);
+}
+
 int main() {
+  CacheCases();
   const char* names[3] = {nullptr, nullptr, nullptr};
   const int count = nonlocal::SupportedIsas(names);
   const nonlocal::Affinity affinities[] = {nonlocal::Affinity::kEmbeddedGaussian, nonlocal::Affinity::kGaussian,

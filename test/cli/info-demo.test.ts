@@ -35,6 +35,7 @@ it('info prints a readable summary', () => {
   const r = cli(['info', '--seconds', '0.05', '--threads', '1'], dir);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^kernel: +\w+ \(available: /m);
+  expect(r.stdout).toMatch(/^caches: +L1d \d+ KiB, L2 [\d.]+ [KM]iB per core, L3 [\d.]+ [KM]iB \((from sysfs|from cpuid|not found: built-in defaults)\)$/m);
   expect(r.stdout).toMatch(/^FMA peak: +[\d.]+ GFLOP\/s FP32 with 1 thread, \w+ vectors \(measured\)$/m);
 });
 

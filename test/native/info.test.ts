@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { binding } from '../../lib/native/binding';
@@ -25,6 +26,29 @@ describe('info()', () => {
     expect(i.isa).toBe(forced !== undefined && i.isas.includes(forced) ? forced : i.isas[i.isas.length - 1]);
     expect(typeof i.openmp).toBe('boolean');
     expect(i.threads).toBeGreaterThanOrEqual(1);
+  });
+
+  test('reports the cache sizes the blocking follows; on Linux they are what sysfs says for cpu 0', () => {
+    const { caches } = info();
+    expect(Object.keys(caches).sort()).toEqual(['l1d', 'l2', 'l3', 'source']);
+    expect(caches.l1d).toBeGreaterThanOrEqual(4096);
+    expect(caches.l2).toBeGreaterThan(caches.l1d);
+    expect(caches.l3).toBeGreaterThanOrEqual(caches.l2);
+    const dir = '/sys/devices/system/cpu/cpu0/cache';
+    if (process.platform !== 'linux' || !fs.existsSync(dir)) {
+      expect(['cpuid', 'default']).toContain(caches.source);
+      return;
+    }
+    const want: Record<string, number> = {};
+    for (const index of fs.readdirSync(dir).filter((n) => /^index\d+$/.test(n))) {
+      const read = (f: string): string => fs.readFileSync(path.join(dir, index, f), 'utf8').trim();
+      if (read('type') === 'Instruction') continue;
+      const m = /^(\d+)([KMG]?)$/.exec(read('size'));
+      if (m === null) continue;
+      want[`l${read('level')}${read('level') === '1' ? 'd' : ''}`] = Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2] as '' | 'K' | 'M' | 'G'];
+    }
+    expect(caches.source).toBe('sysfs');
+    expect({ l1d: caches.l1d, l2: caches.l2, l3: caches.l3 }).toEqual(expect.objectContaining(want));
   });
 
   test('NONLOCAL_AFFINITY_ISA lowers the kernel for every supported name, and cannot raise it', () => {

@@ -43,8 +43,15 @@ function infoCommand(opts: InfoOptions): number {
     print(`kernel:        ${here.isa} (available: ${here.isas.join(', ')})`);
     print(`OpenMP:        ${here.openmp ? 'yes' : 'no (every call runs on one thread)'}`);
     print(`threads:       ${here.threads} by default (${os.availableParallelism()} cores)`);
+    const c = here.caches;
+    print(`caches:        L1d ${bytes(c.l1d)}, L2 ${bytes(c.l2)} per core, L3 ${bytes(c.l3)} (${c.source === 'default' ? 'not found: built-in defaults' : `from ${c.source}`})`);
     print(`FMA peak:      ${fmaPeakGflops.toFixed(1)} GFLOP/s FP32 with ${threads} thread${threads === 1 ? '' : 's'}, ${peakIsa} vectors (measured)`);
     print(`CPU:           ${cpu}, Node ${process.version}, ${process.platform}-${process.arch}`);
   }
   return EXIT_OK;
+}
+
+/** 49152 → '48 KiB', 2097152 → '2 MiB'. */
+function bytes(n: number): string {
+  return n >= 1 << 20 && n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : `${Math.round(n / 1024)} KiB`;
 }
