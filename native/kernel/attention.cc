@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "cache_info.h"
 #include "dispatch.h"
 #include "kernel_table.h"
 #include "runtime/cancel.h"
@@ -37,13 +38,15 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   // Every task streams all of K and V (M·(dk + dv) floats) past its query block, so a larger
   // query block means less of that traffic per FLOP; it is taken only while at least four tasks
   // per thread remain to balance the team. Wide heads (dk + dv ≥ 512) take 128 queries (256 would
-  // push their Qᵀ and O blocks out of L2); narrow ones (dk + dv ≤ 128) whose K and V outgrow L2
-  // (1 MB) take 256, as their Qᵀ and O blocks are small. (Measured: docs/performance.md.)
+  // push their Qᵀ and O blocks out of L2); narrow ones (dk + dv ≤ 128) take 256 once K and V fill
+  // more than half of this core's L2 (read at load: cache_info.h) — the other half holds the task's
+  // Qᵀ, O and score blocks, so beyond that K and V come from L3 on every task — as their Qᵀ and O
+  // blocks are small. (Measured: docs/performance.md.)
   const auto enough_tasks = [&](int64_t block) {
     return streams * ((p.queries + block - 1) / block) >= 4 * int64_t{threads};
   };
   const bool wide = p.key_width + p.value_width >= 512;
-  const bool kv_beyond_l2 = p.keys * (p.key_width + p.value_width) * 4 > (int64_t{1} << 20);
+  const bool kv_beyond_l2 = p.keys * (p.key_width + p.value_width) * 4 > HostCaches().l2 / 2;
   int64_t target = 64;
   if (wide && enough_tasks(128)) target = 128;
   if (p.key_width + p.value_width <= 128 && kv_beyond_l2 && enough_tasks(256)) target = 256;

@@ -34,7 +34,9 @@ constexpr int64_t kTilesPerChunk = 8;  // about 96 rows per task (GEMMs deeper t
 // 1024 — every channel count the block supports — at the price of a larger packed A block.
 constexpr int64_t kMaxDepthPass = 1024;
 // A one-pass chunk's packed A block is at most this (504 rows at depth 1024): larger chunks mean
-// fewer B streams, but the block must still come back from L3 quickly for every column tile.
+// fewer B streams, but the block must still come back from L3 quickly for every column tile. A
+// constant, not a multiple of the L2 read at load: it was the best budget on cores with 1 MiB and
+// with 2 MiB of L2 alike (docs/performance.md), so it follows L3 bandwidth more than L2 size.
 constexpr int64_t kMaxPackBytes = int64_t{2} << 20;
 
 // pack ← the rows × depth block A[r][j] = a[j·a_stride + r] as row micro-panels of `tile` rows
