@@ -37,7 +37,7 @@ describe('attend', () => {
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ command: 'attend', ok: true, output: { path: 'ym.npy', shape: [2, 40, 8] }, affinity: 'dot_product', inputs: { mask: { path: 'm.npy', shape: [2, 24] } } });
     expect(typeof r.json.isa).toBe('string');
-    expect(r.json.timings.computeMs).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(r.json.timings.computeMs)).toBe(true); // reported, not bounded
     const [q, k, v] = ['q', 'k', 'v'].map((n) => readNpy(path.join(dir, `${n}.npy`)));
     const expected = attention(q, k, v, { affinity: 'dot_product', keyPaddingMask: Uint8Array.from(mask, (m) => (m !== 0 ? 1 : 0)) });
     expect(sameBits(readNpy(path.join(dir, 'ym.npy')), expected)).toBe(true);

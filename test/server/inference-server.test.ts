@@ -196,7 +196,7 @@ test('a concurrent burst: every answer equals nonLocalBlock bit for bit; /health
     const r = result.replies[i];
     expect(r.status).toBe(200);
     expect(r.contentType).toBe('application/x-npy');
-    expect(r.elapsedMs).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(r.elapsedMs)).toBe(true); // the header is a number (its size is the machine's)
     const body = fs.readFileSync(path.join(dir, `res-${i}.bin`));
     const z = parseNpy(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     expect(z.shape).toEqual(SHAPE);
