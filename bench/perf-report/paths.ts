@@ -1,5 +1,5 @@
-/** Where the repository's files are, seen from dist/bench/perf-report/ (the compiled report). */
-import * as path from 'node:path';
+/** Where the repository's files are, from the compiled report (dist/bench/perf-report/) or its sources alike. */
+import { packageRoot } from '../../lib/native/binding';
 
-/** The package root: three levels above dist/bench/perf-report/. */
-export const ROOT = path.join(__dirname, '..', '..', '..');
+/** The package root: the nearest folder above holding our package.json. */
+export const ROOT = packageRoot();

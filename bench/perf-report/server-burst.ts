@@ -11,22 +11,18 @@
  * byte for byte. The request latency p50/p99 are printed without a goal.
  * Skipped where examples/ is absent (an installed package).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { encodeNpy, loadNonLocalWeights, nonLocalBlock, writeSafetensors, type Tensor } from '../../lib/index';
-import { seededFloats as seeded } from '../../lib/core/seeded-random';
+import { loadNonLocalWeights, nonLocalBlock } from '../../lib/index';
 import { figure, num, skipped, type Goal, type Row } from './goal';
-import { ROOT } from './paths';
 import type { Section } from './section';
+import { CLIENT, killAll, nextMessage, SERVER, startClient, startServer, writeBurst, writeMmcvWeights, type BurstResult, type Poll } from './server-harness';
 import { median, percentile, sleep } from './stats';
 
 const ID = 'server-burst';
-const SERVER = path.join(ROOT, 'examples', 'inference-server', 'server.js');
-const CLIENT = path.join(ROOT, 'examples', 'inference-server', 'load-client.js');
-const HOST = '127.0.0.1';
 const C = 64;
 const CI = 32;
 const SHAPE = [1, C, 32, 32];
@@ -39,94 +35,16 @@ const REFERENCE_ROUNDS = 3;
 const HEALTHZ_GOAL: Goal = { op: '≤', limit: 20, unit: 'ms' };
 const THROUGHPUT_GOAL: Goal = { op: '≥', limit: 90, unit: '%' };
 
-interface Poll { t0: number; t1: number; ok: boolean; firstOnConnection: boolean }
-interface BurstResult { start: number; end: number; replies: { status: number; contentType: string; elapsedMs: number; latencyMs: number }[] }
-
-/** An mmcv NonLocal2d weight set (g, theta, phi, conv_out as ConvModule 1×1 convs with bias), as safetensors. */
-function writeWeights(file: string): void {
-  const tensors: Record<string, Tensor> = {};
-  let seed = 10;
-  for (const [name, o, i] of [['g', CI, C], ['theta', CI, C], ['phi', CI, C], ['conv_out', C, CI]] as const) {
-    tensors[`${name}.conv.weight`] = { data: seeded(o * i, seed++).map((x) => 0.1 * x), shape: [o, i, 1, 1] };
-    tensors[`${name}.conv.bias`] = { data: seeded(o, seed++).map((x) => 0.1 * x), shape: [o] };
-  }
-  writeSafetensors(file, tensors);
-}
-
-/** The line of a child's stderr that says what went wrong: the first "…Error: …" line, else the last line. */
-function whatFailed(stderrText: string): string {
-  const lines = stderrText.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  return lines.find((l) => /^\w*Error\b/.test(l)) ?? lines[lines.length - 1] ?? 'nothing on stderr';
-}
-
-/** Starts the server on port 0; resolves with its port once it prints the listening line. */
-function startServer(weightsFile: string, children: ChildProcess[]): Promise<number> {
-  const child = spawn(process.execPath, [SERVER, '--weights', weightsFile, '--host', HOST, '--port', '0', '--max-bytes', String(MAX_BYTES)], {
-    env: { ...process.env }, // the server sets OMP_WAIT_POLICY=passive itself unless it is set
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stderrText = '';
-  child.stderr!.on('data', (c: Buffer) => { stderrText += c.toString(); });
-  return new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 20 s: ${whatFailed(stderrText)}`)), 20_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      try {
-        resolve((JSON.parse(out.slice(0, nl)) as { listening: { port: number } }).listening.port);
-      } catch {
-        reject(new Error(`unexpected first line from the server: ${out.slice(0, nl)}`));
-      }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited with ${code}: ${whatFailed(stderrText)}`)); });
-  });
-}
-
-/** Forks load-client.js; resolves with the child once it reports { ready }. */
-function startClient(args: string[], children: ChildProcess[]): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    // The child's stdout goes to this process's stderr: stdout may be carrying the --json document.
-    const c = fork(CLIENT, args, { stdio: ['ignore', 2, 2, 'ipc'] });
-    children.push(c);
-    c.once('message', (m: { ready?: boolean }) => (m.ready ? resolve(c) : reject(new Error(`load-client ${args[0]}: unexpected ${JSON.stringify(m)}`))));
-    c.once('exit', (code) => reject(new Error(`load-client ${args[0]} exited with ${code}`)));
-  });
-}
-
-function nextMessage<T>(c: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    c.once('message', (m) => resolve(m as T));
-    c.once('exit', (code) => reject(new Error(`load-client exited with ${code}`)));
-  });
-}
-
 async function run(): Promise<Row[]> {
   if (!fs.existsSync(SERVER) || !fs.existsSync(CLIENT)) return [skipped(ID, '', 'no examples/inference-server/ (an installed package)')];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nl-perf-server-'));
   const children: ChildProcess[] = [];
   try {
     const weightsFile = path.join(dir, 'w.safetensors');
-    writeWeights(weightsFile);
+    writeMmcvWeights(weightsFile, C, CI);
     const weights = await loadNonLocalWeights(weightsFile);
-
     // Inputs and expected answers; the bodies go to files the burst process reads before it starts.
-    const inputs: Tensor[] = [];
-    const expected: Buffer[] = [];
-    const manifest: { headers: Record<string, string> }[] = [];
-    for (let i = 0; i < REQUESTS; i++) {
-      const x: Tensor = { data: seeded(C * 32 * 32, 1000 + i), shape: SHAPE };
-      inputs.push(x);
-      const npy = encodeNpy(nonLocalBlock(x, weights));
-      expected.push(Buffer.from(npy.buffer, npy.byteOffset, npy.byteLength));
-      const raw = i % 2 === 0;
-      manifest.push({ headers: raw ? { 'Content-Type': 'application/octet-stream', 'X-Shape': SHAPE.join(',') } : { 'Content-Type': 'application/x-npy' } });
-      fs.writeFileSync(path.join(dir, `req-${i}.bin`), raw ? new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength) : encodeNpy(x));
-    }
-    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const { inputs, expected } = writeBurst(dir, weights, REQUESTS, SHAPE);
 
     // The reference: the same 40 blocks in this process, one after another, on the server's thread count.
     const threads = Math.max(1, os.availableParallelism() - 1);
@@ -140,9 +58,11 @@ async function run(): Promise<Row[]> {
     const referenceMs = median(rounds);
     const referenceRate = REQUESTS / (referenceMs / 1000);
 
-    const port = await startServer(weightsFile, children);
-    const loader = await startClient(['burst', String(port), dir, String(CONCURRENCY), String(LOADER_NICE)], children);
-    const poller = await startClient(['poll', String(port), String(POLL_INTERVAL_MS)], children);
+    const { port } = await startServer(weightsFile, MAX_BYTES, children);
+    // The clients' stdout goes to this process's stderr: stdout may be carrying the --json document.
+    const quiet = ['ignore', 2, 2, 'ipc'] as const;
+    const loader = await startClient(['burst', String(port), dir, String(CONCURRENCY), String(LOADER_NICE)], children, [...quiet]);
+    const poller = await startClient(['poll', String(port), String(POLL_INTERVAL_MS)], children, [...quiet]);
     await sleep(150); // idle polls, for comparison
     const burstDone = nextMessage<{ result: BurstResult }>(loader);
     loader.send('go');
@@ -188,7 +108,7 @@ async function run(): Promise<Row[]> {
         { p50Ms: p50, p99Ms: p99 }),
     ];
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    killAll(children);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

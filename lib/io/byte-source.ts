@@ -40,6 +40,13 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
   };
 }
 
+/** A directory or a device has no meaningful size to validate headers against: NOT_A_FILE. */
+function requireRegularFile(stat: fs.Stats, path: string): void {
+  if (!stat.isFile()) {
+    throw new IoFormatError('NOT_A_FILE', path, stat.isDirectory() ? 'is a directory, not a file' : 'is not a regular file');
+  }
+}
+
 // fs.readSync rejects lengths above 2^31 - 1; stay well below it.
 const MAX_READ = 1 << 30;
 
@@ -58,10 +65,7 @@ export function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
   const fd = fs.openSync(path, 'r');
   try {
     const stat = fs.fstatSync(fd);
-    // A directory or a device has no meaningful size to validate headers against.
-    if (!stat.isFile()) {
-      throw new IoFormatError('NOT_A_FILE', path, stat.isDirectory() ? 'is a directory, not a file' : 'is not a regular file');
-    }
+    requireRegularFile(stat, path);
     const src: ByteSource = {
       size: stat.size,
       readInto(position: number, target: Uint8Array): number {
@@ -116,9 +120,7 @@ export async function withFileSourceAsync<T>(path: string, fn: (file: AsyncFileS
   const handle = await fs.promises.open(path, 'r');
   try {
     const stat = await handle.stat();
-    if (!stat.isFile()) {
-      throw new IoFormatError('NOT_A_FILE', path, stat.isDirectory() ? 'is a directory, not a file' : 'is not a regular file');
-    }
+    requireRegularFile(stat, path);
     return await fn({
       size: stat.size,
       async read(position: number, length: number): Promise<Uint8Array> {

@@ -6,7 +6,7 @@
  * nearest f32: precision beyond 24 bits is lost and magnitudes above ~3.4e38 become ±Infinity.
  */
 import * as os from 'node:os';
-import type { ByteSource } from './byte-source';
+import { bytesSource, type ByteSource } from './byte-source';
 
 /** Element types that decode to float32. */
 export type FloatDtype = 'f32' | 'f64' | 'f16' | 'bf16';
@@ -129,6 +129,20 @@ export function readFloats(src: ByteSource, position: number, count: number, dty
     }
   }
   return out;
+}
+
+/**
+ * Decodes `count` values of `dtype` from `raw`, a buffer freshly read and handed over: f32 on a
+ * little-endian host takes raw's own bytes as the result instead of copying them.
+ *
+ * @param raw Exactly count values' bytes; the caller keeps no other use of them.
+ * @returns The float32 values.
+ * @example
+ * const floats = floatsFromOwnedBytes(await file.read(offset, 4 * n), n, 'f32');
+ */
+export function floatsFromOwnedBytes(raw: Uint8Array, count: number, dtype: FloatDtype): Float32Array {
+  if (dtype === 'f32' && HOST_IS_LE && raw.byteOffset % 4 === 0 && raw.byteLength === 4 * count) return new Float32Array(raw.buffer, raw.byteOffset, count);
+  return readFloats(bytesSource(raw), 0, count, dtype) as Float32Array; // the bytes are all there: never null
 }
 
 /**

@@ -17,7 +17,7 @@ import { MAX_ELEMENTS } from '../core/limits';
 import { exactElementCount, type Tensor } from '../core/tensor';
 import { writeFileAtomic } from './atomic-write';
 import { bytesSource, prefixSource, withFileSource, withFileSourceAsync, type AsyncFileSource, type ByteSource } from './byte-source';
-import { readFloats, writeFloat32LE, type FloatDtype } from './float-decode';
+import { floatsFromOwnedBytes, readFloats, writeFloat32LE, type FloatDtype } from './float-decode';
 import { IoFormatError, IoRangeError } from './io-error';
 import { assertPathArg, assertTensorArg, describeType } from './args';
 
@@ -336,7 +336,7 @@ async function decodeSafetensorsAsync(file: AsyncFileSource, label: string): Pro
     const how = conversionOf(e, label);
     if ('skip' in how) continue;
     const raw = await file.read(layout.dataStart + e.begin, e.end - e.begin);
-    floats.set(e, raw.length === e.end - e.begin ? readFloats(bytesSource(raw), 0, e.count, how.dtype) : null);
+    floats.set(e, raw.length === e.end - e.begin ? floatsFromOwnedBytes(raw, e.count, how.dtype) : null);
   }
   return decodeTensors(layout, label, (e) => floats.get(e) ?? null);
 }

@@ -7,18 +7,17 @@
  * How fast /healthz answers during the burst, the throughput and the latencies are machine
  * figures: `npm run perf-report` measures them against their goals; nothing here is timed.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { seededFloats } from '../../lib/core/seeded-random';
-import { encodeNpy, loadNonLocalWeights, nonLocalBlock, parseNpy, writeSafetensors, type NonLocalWeights, type Tensor } from '../../lib/index';
+import { encodeNpy, loadNonLocalWeights, nonLocalBlock, parseNpy, type NonLocalWeights, type Tensor } from '../../lib/index';
+import { killAll, nextMessage, rawBody, startClient, startServer, writeBurst, writeMmcvWeights, type BurstResult, type Poll } from '../../bench/perf-report/server-harness';
 
 jest.setTimeout(120_000);
 
-const SERVER = path.join(__dirname, '..', '..', 'examples', 'inference-server', 'server.js');
-const CLIENT = path.join(__dirname, '..', '..', 'examples', 'inference-server', 'load-client.js');
 const HOST = '127.0.0.1';
 const C = 64;
 const CI = 32;
@@ -30,10 +29,9 @@ const POLL_INTERVAL_MS = 1; // back to back: a burst of 40 blocks spans many pol
 const LOADER_NICE = Number(process.env.NL_TEST_LOADER_NICE ?? 10);
 
 let dir = '';
-let child: ChildProcess | null = null;
+const children: ChildProcess[] = []; // the server first
 let port = 0;
 let weights: NonLocalWeights;
-let stderrText = '';
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 const healthAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -53,10 +51,6 @@ function request(method: string, urlPath: string, headers: http.OutgoingHttpHead
     req.on('error', reject);
     req.end(body === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   });
-}
-
-function rawBody(x: Tensor): Uint8Array {
-  return new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength);
 }
 
 function jsonError(r: Reply): { code: string; message: string } {
@@ -102,83 +96,27 @@ function oversized(chunked: boolean): Promise<Reply> {
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nl-server-'));
   const file = path.join(dir, 'w.safetensors');
-  const conv = (o: number, i: number, seed: number): Record<string, Tensor> => ({
-    weight: { data: randomFloats(o * i, seed, 0.1), shape: [o, i, 1, 1] },
-    bias: { data: randomFloats(o, seed + 1, 0.1), shape: [o] },
-  });
-  const tensors: Record<string, Tensor> = {};
-  for (const [name, o, i, seed] of [['g', CI, C, 10], ['theta', CI, C, 20], ['phi', CI, C, 30], ['conv_out', C, CI, 40]] as const) {
-    const c = conv(o, i, seed);
-    tensors[`${name}.conv.weight`] = c.weight;
-    tensors[`${name}.conv.bias`] = c.bias;
-  }
-  writeSafetensors(file, tensors);
+  writeMmcvWeights(file, C, CI);
   weights = await loadNonLocalWeights(file);
-
-  child = spawn(process.execPath, [SERVER, '--weights', file, '--host', HOST, '--port', '0', '--max-bytes', String(MAX_BYTES)], {
-    env: { ...process.env }, // the server sets OMP_WAIT_POLICY=passive itself unless it is set
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr!.on('data', (c: Buffer) => { stderrText += c.toString(); });
-  port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderrText}`)), 20_000);
-    child!.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const line = JSON.parse(out.slice(0, nl)) as { listening: { host: string; port: number } };
-      clearTimeout(timer);
-      expect(line.listening.host).toBe(HOST);
-      resolve(line.listening.port);
-    });
-    child!.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}: ${stderrText}`)); });
-  });
+  const listening = await startServer(file, MAX_BYTES, children);
+  expect(listening.host).toBe(HOST);
+  port = listening.port;
 });
 
 afterAll(() => {
   agent.destroy();
   healthAgent.destroy();
-  if (child && child.exitCode === null) child.kill('SIGKILL');
-  child = null;
+  killAll(children);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-interface Poll { t0: number; t1: number; ok: boolean; busy: boolean; firstOnConnection: boolean }
-interface BurstResult { start: number; end: number; replies: { status: number; contentType: string; elapsedMs: number; latencyMs: number }[] }
-
-/** Forks load-client.js; resolves with the child once it reports { ready }. */
-function startClient(args: string[]): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const c = fork(CLIENT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    c.once('message', (m: { ready?: boolean }) => (m.ready ? resolve(c) : reject(new Error(`unexpected ${JSON.stringify(m)}`))));
-    c.once('exit', (code) => reject(new Error(`client ${args[0]} exited with ${code}`)));
-  });
-}
-
-function nextMessage<T>(c: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    c.once('message', (m) => resolve(m as T));
-    c.once('exit', (code) => reject(new Error(`client exited with ${code}`)));
-  });
-}
 
 test('a concurrent burst: every answer equals nonLocalBlock bit for bit; /healthz answers while blocks run', async () => {
   // Inputs, bodies and expected answers all before the burst; the bodies go to files the burst
   // process reads before it starts.
-  const expected: Uint8Array[] = [];
-  const manifest: { headers: http.OutgoingHttpHeaders }[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const x: Tensor = { data: randomFloats(C * 32 * 32, 1000 + i, 1), shape: SHAPE };
-    expected.push(encodeNpy(nonLocalBlock(x, weights)));
-    const raw = i % 2 === 0;
-    manifest.push({ headers: raw ? { 'Content-Type': 'application/octet-stream', 'X-Shape': SHAPE.join(',') } : { 'Content-Type': 'application/x-npy' } });
-    fs.writeFileSync(path.join(dir, `req-${i}.bin`), raw ? rawBody(x) : encodeNpy(x));
-  }
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const { expected } = writeBurst(dir, weights, REQUESTS, SHAPE);
 
-  const loader = await startClient(['burst', String(port), dir, String(CONCURRENCY), String(LOADER_NICE)]);
-  const poller = await startClient(['poll', String(port), String(POLL_INTERVAL_MS)]);
+  const loader = await startClient(['burst', String(port), dir, String(CONCURRENCY), String(LOADER_NICE)], children);
+  const poller = await startClient(['poll', String(port), String(POLL_INTERVAL_MS)], children);
   const burstDone = nextMessage<{ result: BurstResult }>(loader);
   loader.send('go');
   const { result } = await burstDone;
@@ -252,7 +190,7 @@ test('errors are JSON (413, 400, 404, 405, 415) and the server keeps serving', a
   const z = parseNpy(new Uint8Array(ok.body.buffer, ok.body.byteOffset, ok.body.byteLength));
   const want = nonLocalBlock(x, weights).data;
   expect(Buffer.from(z.data.buffer, z.data.byteOffset, z.data.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength))).toBe(true);
-  expect(child!.exitCode).toBeNull();
+  expect(children[0].exitCode).toBeNull();
 });
 
 test('a client that disconnects mid-computation does not take the server down', async () => {
@@ -277,5 +215,5 @@ test('a client that disconnects mid-computation does not take the server down', 
     await new Promise((r) => setTimeout(r, 20));
   }
   expect(stats).toMatchObject({ running: 0, queued: 0 });
-  expect(child!.exitCode).toBeNull();
+  expect(children[0].exitCode).toBeNull();
 });
