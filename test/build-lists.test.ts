@@ -77,12 +77,14 @@ test.each([
   expect(cmakeFlags(file)).toEqual(t?.cflags_cc);
 });
 
-test('every .cc under native/ (but the C++ test) is compiled, and every listed source exists', () => {
+test('every .cc under native/ (but the C++ test and the profiler) is compiled, and every listed source exists', () => {
   const listed = new Set(gypTargets.flatMap((t) => t.sources ?? []));
   const onDisk = (fs.readdirSync(path.join(ROOT, 'native'), { recursive: true }) as string[])
     .map((f) => `native/${f.split(path.sep).join('/')}`)
-    .filter((f) => f.endsWith('.cc') && !f.startsWith('native/test/'));
+    .filter((f) => f.endsWith('.cc') && !f.startsWith('native/test/') && !f.startsWith('native/profile/'));
   expect([...listed].sort()).toEqual(onDisk.sort());
+  // The profiler is CMake's alone (NONLOCAL_PROFILE), like the kernel test (NONLOCAL_TESTS).
+  expect(read('CMakeLists.txt')).toContain('add_executable(phase_profile native/profile/phase_profile_main.cc)');
   for (const f of [...cmakeKernel, ...cmakeIsa, ...cmakeAddon]) expect(fs.existsSync(path.join(ROOT, f))).toBe(true);
 });
 
@@ -126,13 +128,13 @@ describe('native include rules (docs/architecture.md)', () => {
         for (const inc of includes) expect({ file, inc }).not.toEqual({ file, inc: expect.stringMatching(/-inl\.h$/) });
     }
   });
-  test('the headers the ISA units include (kernel_table.h, tiling.h, types.h) hold no inline function', () => {
-    for (const h of ['native/kernel/kernel_table.h', 'native/kernel/tiling.h', 'native/kernel/types.h']) {
+  test('the headers the ISA units include (kernel_table.h, tiling.h, types.h, runtime/phase_profile.h) hold no inline function', () => {
+    for (const h of ['native/kernel/kernel_table.h', 'native/kernel/tiling.h', 'native/kernel/types.h', 'native/kernel/runtime/phase_profile.h']) {
       const code = read(h).replace(/\/\/.*$/gm, '');
       expect({ h, inline: /\binline\b|\)\s*(const\s*)?\{/.test(code) }).toEqual({ h, inline: false });
     }
     for (const { file, includes } of all)
       if (file.startsWith('native/kernel/isa/'))
-        for (const inc of includes.filter((i) => i.startsWith('native/'))) expect(['native/kernel/kernel_table.h', 'native/kernel/isa/exp-inl.h', 'native/kernel/isa/microkernel-inl.h', 'native/kernel/isa/attention_io-inl.h', 'native/kernel/isa/attention_task-inl.h', 'native/kernel/isa/fma_loop-inl.h', 'native/kernel/isa/kernel_table-inl.h']).toContain(inc);
+        for (const inc of includes.filter((i) => i.startsWith('native/'))) expect(['native/kernel/kernel_table.h', 'native/kernel/runtime/phase_profile.h', 'native/kernel/isa/exp-inl.h', 'native/kernel/isa/microkernel-inl.h', 'native/kernel/isa/attention_io-inl.h', 'native/kernel/isa/attention_task-inl.h', 'native/kernel/isa/fma_loop-inl.h', 'native/kernel/isa/kernel_table-inl.h']).toContain(inc);
   });
 });

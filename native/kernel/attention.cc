@@ -14,6 +14,7 @@
 #include "kernel_table.h"
 #include "runtime/cancel.h"
 #include "runtime/common.h"
+#include "runtime/phase_profile.h"
 #include "runtime/scratch_arena.h"
 #include "runtime/scratch_carver.h"
 
@@ -22,6 +23,13 @@
 #endif
 
 namespace nonlocal {
+
+#if defined(NONLOCAL_PROFILE_PHASES) && (defined(__x86_64__) || defined(_M_X64))
+thread_local PhaseTotals* g_phase_totals = nullptr;
+PhaseTotals g_phase_profile[kProfiledThreads] = {};
+uint64_t g_stage_ticks[kStageCount] = {};
+#endif
+
 namespace {
 
 constexpr int64_t kAlignFloats = 16;  // 64 bytes: a cache line, and one zmm
@@ -142,17 +150,21 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   // kernel); the cancelled call's output is incomplete and reported as such.
   if (team == 1) {
     const Scratch s = CarveScratchAt(p, plan, scratch);
+    NONLOCAL_PHASE_THREAD_BEGIN(0);
     for (int64_t i = 0; i < tasks && !CancelRequested(p.cancel_flag); ++i)
       table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
+    NONLOCAL_PHASE_THREAD_END();
   } else {
 #ifdef _OPENMP
     // Nothing inside can throw: the kernels are plain arithmetic on preallocated memory.
 #pragma omp parallel num_threads(team)
     {
       const Scratch s = CarveScratchAt(p, plan, scratch + stride * omp_get_thread_num());
-#pragma omp for schedule(dynamic, 1)
+      NONLOCAL_PHASE_THREAD_BEGIN(omp_get_thread_num());
+#pragma omp for schedule(dynamic, 1) nowait
       for (int64_t i = 0; i < tasks; ++i)
         if (!CancelRequested(p.cancel_flag)) table->run_task(p, plan, TaskAt(p, plan, blocks_per_stream, i), s);
+      NONLOCAL_PHASE_THREAD_END();
     }
 #else
     const Scratch s = CarveScratchAt(p, plan, scratch);

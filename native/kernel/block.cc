@@ -25,6 +25,7 @@
 #include "runtime/common.h"
 #include "runtime/memory_advice.h"
 #include "runtime/parallel.h"
+#include "runtime/phase_profile.h"
 #include "runtime/scratch_arena.h"
 #include "runtime/scratch_carver.h"
 
@@ -193,6 +194,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
     const float* x = p.x + b * C * N;
     float* out = p.out + b * C * N;
+    NONLOCAL_PHASE_START();  // the profiler's stage marks (runtime/phase_profile.h); empty otherwise
 
     // 1. Projections of x (θ, and φ|g unless Caffe2 order) in one pass over x.
     if (kx > 0) {
@@ -202,6 +204,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
       if (g.status != Status::kOk) return g;
     }
     if (p.pool_before_conv || (gaussian && sub)) PoolChannels(x, C, in, kernel, xp, threads);
+    NONLOCAL_STAGE_MARK(kStageProjections);
 
     // 2. Keys and values: pooled after the conv, computed from pooled x, or straight from proj.
     const float* theta = nullptr;
@@ -229,6 +232,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
       values = proj + phi_g_offset + (gaussian ? 0 : Ci);
       keys_stride = values_stride = kx_stride;
     }
+    NONLOCAL_STAGE_MARK(kStageKeysValues);
     if (gaussian) {  // θ = x and φ = pool(x), positions-major
       Transpose(x, N, C, N, xt, C, threads);
       theta = xt;
@@ -245,6 +249,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
       theta_stride = kx_stride;
     }
 
+    NONLOCAL_STAGE_MARK(kStageTranspose);
     // 3. y = attention(θ, φ, g) on the fused operator.
     AttentionProblem a{};
     a.batch = 1;
@@ -270,6 +275,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
     a.cancel_flag = p.cancel_flag;
     const KernelOutcome attended = RunAttention(a, threads);
     if (attended.status != Status::kOk) return attended;
+    NONLOCAL_STAGE_MARK(kStageAttention);
 
     if (CancelRequested(p.cancel_flag)) return Fail(Status::kCancelled, "the call was cancelled");
     // 4. out = x + b_z + W_z y channels-first, in one pass (the GEMM's first depth pass adds the
@@ -279,6 +285,7 @@ KernelOutcome RunNonLocalBlock(const BlockProblem& p, int threads) noexcept {
         Gemm(table, p.out_wt, C, C, yt, Ci, N, GemmInit{nullptr, p.out_b, x, N}, out, N, row_ptrs,
              threads);
     if (projected.status != Status::kOk) return projected;
+    NONLOCAL_STAGE_MARK(kStageOutput);
   }
   return Ok();
 }

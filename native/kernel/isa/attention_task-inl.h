@@ -5,7 +5,8 @@
 // it defines `struct Simd`, so every function here gets internal linkage in its own ISA file and no
 // -mavx512f code can be shared with another unit (kernel_table.h). Includes no header.
 //
-// Needs microkernel-inl.h and attention_io-inl.h first.
+// Needs microkernel-inl.h and attention_io-inl.h first, and runtime/phase_profile.h (the ISA file
+// includes it before its namespace).
 //
 // Simd must provide:
 //   V, W                        vector type and its float lanes
@@ -110,6 +111,8 @@ inline bool Cancelled(const int32_t* flag) {
 
 // One task: queries [first, first + rows) of one (batch, head), streamed against every key block.
 void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task, const Scratch& s) {
+  NONLOCAL_PHASE_START();  // the profiler's marks (runtime/phase_profile.h); empty otherwise
+  NONLOCAL_PHASE_TASK();
   const int64_t br = plan.query_block;
   const int64_t rows = task.rows;
   const int64_t columns = (rows + Simd::kScoreVecs * Simd::W - 1) / (Simd::kScoreVecs * Simd::W) *
@@ -151,6 +154,8 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
     s.row_sum[i] = 0.0f;
   }
 
+  NONLOCAL_PHASE_MARK(kPhaseQueryPrologue);
+
   bool first_block = true;
   for (int64_t j0 = 0; j0 < p.keys; j0 += plan.key_block) {
     if (Cancelled(p.cancel_flag)) return;  // RunAttention reports the call as cancelled
@@ -164,6 +169,7 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
       s.value_rows[kc] = v + j * p.value_strides.row;
       ++kc;
     }
+    NONLOCAL_PHASE_MARK(kPhaseGather);
     if (kc == 0) continue;
 
     if (concat) {
@@ -179,16 +185,20 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
           ScoreTile(s.key_rows + j, s.query_t + i0, br, dk, s.scores_t + j * br + i0);
     }
 
+    NONLOCAL_PHASE_MARK(kPhaseScores);
     if (softmax) SoftmaxStep(s.scores_t, br, kc, columns, s.row_max, s.row_sum, s.rescale);
+    NONLOCAL_PHASE_MARK(kPhaseSoftmax);
     // More than one column tile: each tile's slice is reused by every row tile, so pack it.
     const int64_t panel_stride =
         dv > int64_t{Simd::kValueVecs} * Simd::W ? plan.key_block * kPanelColumns : 0;
     if (panel_stride > 0) PackValuePanels(s.value_rows, kc, dv, panel_stride, s.value_pack);
+    NONLOCAL_PHASE_MARK(kPhaseValuePack);
     // The first live block writes O (no zeroing pass over it, and nothing stale is ever read).
     static constexpr GemmInit kNothingToAdd{};
     AccumulateValues(s.scores_t, br, Simd::kValueRows, rows, s.value_rows, panel_stride, kc, 0, dv,
                      s.acc, os, softmax ? s.rescale : nullptr, first_block ? &kNothingToAdd : nullptr);
     first_block = false;
+    NONLOCAL_PHASE_MARK(kPhaseValues);
   }
 
   const float* row_sum = softmax ? s.row_sum : nullptr;
@@ -197,6 +207,7 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
                           task.first_query, p.out);
   else
     StoreOutput(s.acc, os, rows, dv, row_sum, static_cast<float>(live_keys), out, p.out_strides.row);
+  NONLOCAL_PHASE_MARK(kPhaseStore);
 }
 
 #endif  // NONLOCAL_KERNEL_ISA_ATTENTION_TASK_INL_H_

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "../kernel_table.h"
+#include "../runtime/phase_profile.h"
 
 namespace nonlocal {
 namespace {
@@ -72,13 +73,10 @@ struct Simd {
   // exp (exp-inl.h) and the steps it needs.
   static V exp(V x) { return VectorExp<Simd>(x); }
   static V fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
-  static V round(V x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  // 2^n built in the exponent field (n + 127) << 23: exact for n ∈ [−126, 127]. A NaN n converts
-  // to INT_MIN, but then x is NaN too and so is the product.
-  static V scale2n(V x, V n) {
-    const __m256i bits =
-        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(x, _mm256_castsi256_ps(bits));
+  // 2^n built in the exponent field: b's low bits are n + 127 (exp-inl.h), shifted into place,
+  // exact for n ∈ [−126, 127]. A NaN b gives some bits, but then x is NaN too and so is the product.
+  static V scale2n(V x, V /*n*/, V b) {
+    return _mm256_mul_ps(x, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(b), 23)));
   }
   static V zero_below(V x, V lo, V v) { return _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LT_OQ), v); }
 };

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "../kernel_table.h"
+#include "../runtime/phase_profile.h"
 
 namespace nonlocal {
 namespace {
@@ -75,8 +76,7 @@ struct Simd {
   // exp (exp-inl.h) and the steps it needs.
   static V exp(V x) { return VectorExp<Simd>(x); }
   static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
-  static V round(V x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  static V scale2n(V x, V n) { return _mm512_scalef_ps(x, n); }  // vscalefps: x·2^floor(n)
+  static V scale2n(V x, V n, V /*b*/) { return _mm512_scalef_ps(x, n); }  // vscalefps: x·2^floor(n)
   static V zero_below(V x, V lo, V v) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), v, _mm512_setzero_ps());
   }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "../kernel_table.h"
+#include "../runtime/phase_profile.h"
 
 namespace nonlocal {
 namespace {
