@@ -5,7 +5,7 @@
 import { MAX_ELEMENTS } from '../core/limits';
 import { formatShape, type Affinity, type Tensor } from '../core/tensor';
 import { resolveThreads } from '../core/threads';
-import type { NativeAttentionDescriptor } from '../native/binding';
+import type { AttentionSizes, NativeAttentionDescriptor } from '../native/binding';
 import {
   isFloat32Array,
   isPlainObject,
@@ -45,7 +45,7 @@ export const ATTENTION_OPTION_NAMES = ['affinity', 'scale', 'heads', 'keyPadding
  * fields (one definition of them, in native/binding.ts), with the affinity by name, plus the tensors
  * and the output.
  */
-export interface AttentionPlan extends Omit<NativeAttentionDescriptor, 'affinity' | 'cancel'> {
+export interface AttentionPlan extends Omit<AttentionSizes, 'affinity'>, Omit<NativeAttentionDescriptor, 'sizes' | 'cancel'> {
   query: Tensor;
   key: Tensor;
   value: Tensor;

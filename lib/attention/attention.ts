@@ -4,24 +4,26 @@
 import { resolveAttention, type AttentionOptions, type AttentionPlan } from './args';
 import type { Tensor } from '../core/tensor';
 import { refuseSignal } from '../core/validation';
-import { AFFINITY_CODES, binding, type NativeAttentionDescriptor } from '../native/binding';
+import { AFFINITY_CODES, attentionSizes, binding, type NativeAttentionDescriptor } from '../native/binding';
 import { runAsyncCall } from '../runtime/async-call';
 
 function descriptor(plan: AttentionPlan): NativeAttentionDescriptor {
   return {
-    layout: plan.layout,
-    batch: plan.batch,
-    heads: plan.heads,
-    queries: plan.queries,
-    keys: plan.keys,
-    keyWidth: plan.keyWidth,
-    valueWidth: plan.valueWidth,
-    affinity: AFFINITY_CODES[plan.affinity],
-    scale: plan.scale,
+    sizes: attentionSizes({
+      layout: plan.layout,
+      batch: plan.batch,
+      heads: plan.heads,
+      queries: plan.queries,
+      keys: plan.keys,
+      keyWidth: plan.keyWidth,
+      valueWidth: plan.valueWidth,
+      affinity: AFFINITY_CODES[plan.affinity],
+      threads: plan.threads,
+      scale: plan.scale,
+    }),
     mask: plan.mask,
     concatQuery: plan.concatQuery,
     concatKey: plan.concatKey,
-    threads: plan.threads,
   };
 }
 

@@ -11,12 +11,8 @@ import type { Affinity } from '../core/tensor';
 export type AffinityCode = 0 | 1 | 2 | 3;
 export const AFFINITY_CODES: Record<Affinity, AffinityCode> = { embedded_gaussian: 0, gaussian: 1, dot_product: 2, concatenation: 3 };
 
-/**
- * The descriptor the TypeScript layer hands to the native operator (see
- * native/binding/attention_args.h): a resolved call's sizes and arrays, with the affinity coded.
- * The layers above build it from their plan (attention/args.ts); this file knows nothing of them.
- */
-export interface NativeAttentionDescriptor {
+/** The numeric fields of an attention call, in the order of NativeAttentionDescriptor.sizes. */
+export interface AttentionSizes {
   /** 0: [B, N, H·d], 1: [B, H, N, d] */
   layout: 0 | 1;
   batch: number;
@@ -26,13 +22,37 @@ export interface NativeAttentionDescriptor {
   keyWidth: number;
   valueWidth: number;
   affinity: AffinityCode;
+  threads: number;
   scale: number;
+}
+
+/** sizes' order (native/binding/attention_args.cc SizeField must match). */
+export const ATTENTION_SIZE_FIELDS = ['layout', 'batch', 'heads', 'queries', 'keys', 'keyWidth', 'valueWidth', 'affinity', 'threads', 'scale'] as const satisfies readonly (keyof AttentionSizes)[];
+
+/**
+ * The descriptor the TypeScript layer hands to the native operator (see
+ * native/binding/attention_args.h): a resolved call's sizes and arrays, with the affinity coded.
+ * The numbers travel packed in one Float64Array — the addon reads them with one typed-array
+ * lookup, where a property each cost a tiny call about half of its native time.
+ * The layers above build it from their plan (attention/args.ts); this file knows nothing of them.
+ */
+export interface NativeAttentionDescriptor {
+  /** ATTENTION_SIZE_FIELDS, in that order (attentionSizes) */
+  sizes: Float64Array;
   mask: Uint8Array | null;
   concatQuery: Float32Array | null;
   concatKey: Float32Array | null;
-  threads: number;
   /** optional cancel flag: one Int32Array element, nonzero = stop */
   cancel?: Int32Array | null;
+}
+
+/** The packed `sizes` of a descriptor. */
+export function attentionSizes(s: AttentionSizes): Float64Array {
+  const packed = new Float64Array(ATTENTION_SIZE_FIELDS.length);
+  ATTENTION_SIZE_FIELDS.forEach((field, i) => {
+    packed[i] = s[field];
+  });
+  return packed;
 }
 
 /**

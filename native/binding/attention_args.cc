@@ -11,6 +11,14 @@ namespace {
 constexpr int64_t kMaxDim = int64_t{1} << 32;
 constexpr const char* kWhat = "descriptor";
 
+// descriptor.sizes, in order (lib/native/binding.ts ATTENTION_SIZE_FIELDS must match).
+enum SizeField : int { kLayout, kBatch, kHeads, kQueries, kKeys, kKeyWidth, kValueWidth, kAffinity,
+                       kThreads, kScale, kSizeFields };
+constexpr const char* kSizeNames[kSizeFields] = {"layout",   "batch",      "heads",
+                                                 "queries",  "keys",       "keyWidth",
+                                                 "valueWidth", "affinity", "threads",
+                                                 "scale"};
+
 nonlocal::Strides StridesFor(int64_t layout, int64_t heads, int64_t rows, int64_t width) {
   if (layout == 0) return nonlocal::Strides{rows * heads * width, width, heads * width};  // [B,N,H,d]
   return nonlocal::Strides{heads * rows * width, rows * width, width};                  // [B,H,N,d]
@@ -34,23 +42,27 @@ AttentionCall ParseAttentionCall(const Napi::CallbackInfo& info) {
   const FloatView out = RequireFloat32Array(env, info[3], "out");
   const Napi::Object d = info[4].As<Napi::Object>();
 
-  const int64_t layout = RequireInteger(env, d, "layout", 0, 1, kWhat);
-  const int64_t b = RequireInteger(env, d, "batch", 1, kMaxDim, kWhat);
-  const int64_t h = RequireInteger(env, d, "heads", 1, kMaxDim, kWhat);
-  const int64_t n = RequireInteger(env, d, "queries", 1, kMaxDim, kWhat);
-  const int64_t m = RequireInteger(env, d, "keys", 1, kMaxDim, kWhat);
-  const int64_t dk = RequireInteger(env, d, "keyWidth", 1, kMaxDim, kWhat);
-  const int64_t dv = RequireInteger(env, d, "valueWidth", 1, kMaxDim, kWhat);
-  const int64_t affinity = RequireInteger(env, d, "affinity", 0, 3, kWhat);
-  const int64_t threads = RequireInteger(env, d, "threads", 1, nonlocal::kMaxThreads, kWhat);
-  const double scale = RequireNumber(env, d, "scale", kWhat);
+  const double* sizes = RequireNumbers(env, d, "sizes", kSizeFields, kWhat);
+  const auto integer = [&](SizeField f, int64_t min, int64_t max) {
+    return CheckInteger(env, sizes[f], kSizeNames[f], min, max, kWhat);
+  };
+  const int64_t layout = integer(kLayout, 0, 1);
+  const int64_t b = integer(kBatch, 1, kMaxDim);
+  const int64_t h = integer(kHeads, 1, kMaxDim);
+  const int64_t n = integer(kQueries, 1, kMaxDim);
+  const int64_t m = integer(kKeys, 1, kMaxDim);
+  const int64_t dk = integer(kKeyWidth, 1, kMaxDim);
+  const int64_t dv = integer(kValueWidth, 1, kMaxDim);
+  const int64_t affinity = integer(kAffinity, 0, 3);
+  const int64_t threads = integer(kThreads, 1, nonlocal::kMaxThreads);
+  const double scale = sizes[kScale];
   if (!std::isfinite(scale) || scale <= 0.0)
     throw Napi::RangeError::New(env, "descriptor.scale must be a finite number > 0");
 
-  RequireLength(env, q.length, CheckedProduct({b, h, n, dk}), "query", Shape(layout, b, h, n, dk));
-  RequireLength(env, k.length, CheckedProduct({b, h, m, dk}), "key", Shape(layout, b, h, m, dk));
-  RequireLength(env, v.length, CheckedProduct({b, h, m, dv}), "value", Shape(layout, b, h, m, dv));
-  RequireLength(env, out.length, CheckedProduct({b, h, n, dv}), "out", Shape(layout, b, h, n, dv));
+  RequireLength(env, q.length, CheckedProduct({b, h, n, dk}), "query", [&] { return Shape(layout, b, h, n, dk); });
+  RequireLength(env, k.length, CheckedProduct({b, h, m, dk}), "key", [&] { return Shape(layout, b, h, m, dk); });
+  RequireLength(env, v.length, CheckedProduct({b, h, m, dv}), "value", [&] { return Shape(layout, b, h, m, dv); });
+  RequireLength(env, out.length, CheckedProduct({b, h, n, dv}), "out", [&] { return Shape(layout, b, h, n, dv); });
   for (const FloatView* input : {&q, &k, &v})
     if (Overlaps(out.data, out.length * 4, input->data, input->length * 4))
       throw Napi::RangeError::New(env, "out must not share memory with query, key or value");
@@ -73,20 +85,21 @@ AttentionCall ParseAttentionCall(const Napi::CallbackInfo& info) {
   p.affinity = static_cast<nonlocal::Affinity>(affinity);
   p.scale = static_cast<float>(scale);
 
-  const Napi::Value mask = d.Get("mask");
+  const Napi::Value mask = Property(d, "mask");
   if (!mask.IsNull() && !mask.IsUndefined()) {
     const ByteView bytes = RequireUint8Array(env, mask, "keyPaddingMask");
     RequireLength(env, bytes.length, CheckedProduct({b, m}), "keyPaddingMask",
-                  "[" + std::to_string(b) + ", " + std::to_string(m) + "]");
+                  [&] { return "[" + std::to_string(b) + ", " + std::to_string(m) + "]"; });
     if (Overlaps(out.data, out.length * 4, bytes.data, bytes.length))
       throw Napi::RangeError::New(env, "out must not share memory with keyPaddingMask");
     p.key_mask = bytes.data;
   }
   if (p.affinity == nonlocal::Affinity::kConcatenation) {
-    const FloatView wq = RequireFloat32Array(env, d.Get("concatQuery"), "concatWeights.query");
-    const FloatView wk = RequireFloat32Array(env, d.Get("concatKey"), "concatWeights.key");
-    RequireLength(env, wq.length, dk, "concatWeights.query", "[" + std::to_string(dk) + "]");
-    RequireLength(env, wk.length, dk, "concatWeights.key", "[" + std::to_string(dk) + "]");
+    const FloatView wq = RequireFloat32Array(env, Property(d, "concatQuery"), "concatWeights.query");
+    const FloatView wk = RequireFloat32Array(env, Property(d, "concatKey"), "concatWeights.key");
+    const auto width = [&] { return "[" + std::to_string(dk) + "]"; };
+    RequireLength(env, wq.length, dk, "concatWeights.query", width);
+    RequireLength(env, wk.length, dk, "concatWeights.key", width);
     p.concat_query_weight = wq.data;
     p.concat_key_weight = wk.data;
   }

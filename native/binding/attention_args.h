@@ -16,10 +16,11 @@ struct AttentionCall {
 };
 
 // info: (query, key, value, out, descriptor)
-//   descriptor: { layout: 0 = [B, N, H·d] (rank 2/3, heads split the last axis), 1 = [B, H, N, d],
-//                 batch, heads, queries, keys, keyWidth, valueWidth, affinity (0..3), scale,
+//   descriptor: { sizes: Float64Array [layout (0 = [B, N, H·d], rank 2/3, heads split the last
+//                                         axis; 1 = [B, H, N, d]), batch, heads, queries, keys,
+//                                         keyWidth, valueWidth, affinity (0..3), threads, scale],
 //                 mask (Uint8Array [B·M] | null), concatQuery, concatKey (Float32Array [dk] | null),
-//                 threads }
+//                 cancel (Int32Array [1], optional) }
 AttentionCall ParseAttentionCall(const Napi::CallbackInfo& info);
 
 }  // namespace nonlocal_binding

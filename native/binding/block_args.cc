@@ -23,11 +23,11 @@ std::string Dims(std::initializer_list<int64_t> dims) {
 // A weight array of exactly `length` floats (or nullptr when `length` is 0 and the slot is null).
 const float* RequireWeight(const Napi::Env& env, const Napi::Object& d, const char* key,
                            int64_t length, std::vector<FloatView>* seen) {
-  Napi::Value v = d.Get(key);
+  Napi::Value v = Property(d, key);
   if (length == 0 && (v.IsNull() || v.IsUndefined())) return nullptr;
   const std::string name = std::string("descriptor.") + key;
   const FloatView view = RequireFloat32Array(env, v, name.c_str());
-  RequireLength(env, view.length, length, name.c_str(), Dims({length}));
+  RequireLength(env, view.length, length, name.c_str(), [&] { return Dims({length}); });
   seen->push_back(view);
   return view.data;
 }
@@ -52,7 +52,7 @@ BlockCall ParseBlockCall(const Napi::CallbackInfo& info) {
   p.pool_t = RequireInteger(env, d, "poolT", 1, 2, kWhat);
   p.pool_h = RequireInteger(env, d, "poolH", 1, 2, kWhat);
   p.pool_w = RequireInteger(env, d, "poolW", 1, 2, kWhat);
-  const Napi::Value before = d.Get("poolBeforeConv");
+  const Napi::Value before = Property(d, "poolBeforeConv");
   if (!before.IsBoolean()) throw Napi::TypeError::New(env, "descriptor.poolBeforeConv must be a boolean");
   p.pool_before_conv = before.As<Napi::Boolean>().Value();
   p.affinity = static_cast<nonlocal::Affinity>(RequireInteger(env, d, "affinity", 0, 3, kWhat));
@@ -70,8 +70,10 @@ BlockCall ParseBlockCall(const Napi::CallbackInfo& info) {
                                          " leaves no key positions");
 
   const int64_t n = CheckedProduct({p.t, p.h, p.w});
-  const std::string x_shape = "[B=" + std::to_string(p.batch) + ", C=" + std::to_string(p.channels) +
-                              ", N=" + std::to_string(n) + "]";
+  const auto x_shape = [&] {
+    return "[B=" + std::to_string(p.batch) + ", C=" + std::to_string(p.channels) + ", N=" +
+           std::to_string(n) + "]";
+  };
   RequireLength(env, x.length, CheckedProduct({p.batch, p.channels, n}), "x", x_shape);
   RequireLength(env, out.length, x.length, "out", x_shape);
 

@@ -2,26 +2,76 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace nonlocal_binding {
 
+namespace {
+
+// The element type, data and length of a typed array in one napi_get_typedarray_info call (the
+// node-addon-api wrappers ask for it again in each accessor). False if `value` is no typed array.
+bool TypedArrayOf(const Napi::Env& env, const Napi::Value& value, napi_typedarray_type* type,
+                  void** data, int64_t* length) {
+  bool is_typed_array = false;
+  if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array) return false;
+  size_t elements = 0;
+  napi_value buffer = nullptr;
+  size_t byte_offset = 0;
+  if (napi_get_typedarray_info(env, value, type, &elements, data, &buffer, &byte_offset) != napi_ok)
+    return false;
+  *length = static_cast<int64_t>(elements);
+  return true;
+}
+
+// Property keys, made once per environment: the V8 strings live in a JS array held by a reference
+// (Node-API before version 10 refuses references to strings themselves), at the index of their
+// literal's address in `literals`. Fetching an element is far cheaper than internalizing a name.
+struct PropertyKeys {
+  Napi::Reference<Napi::Array> names;
+  std::vector<const char*> literals;
+};
+
+}  // namespace
+
+Napi::Value Property(const Napi::Object& obj, const char* key) {
+  const Napi::Env env = obj.Env();
+  auto* cache = env.GetInstanceData<PropertyKeys>();
+  if (cache == nullptr) {
+    cache = new PropertyKeys{Napi::Persistent(Napi::Array::New(env)), {}};
+    // The addon's only instance data; node-addon-api deletes it with the environment.
+    env.SetInstanceData(cache);
+  }
+  uint32_t index = 0;
+  while (index < cache->literals.size() && cache->literals[index] != key) ++index;
+  Napi::Array names = cache->names.Value();
+  if (index == cache->literals.size()) {
+    names.Set(index, Napi::String::New(env, key));
+    cache->literals.push_back(key);
+  }
+  return obj.Get(names.Get(index));
+}
+
 FloatView RequireFloat32Array(const Napi::Env& env, const Napi::Value& value, const char* name) {
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+  napi_typedarray_type type{};
+  void* data = nullptr;
+  int64_t length = 0;
+  if (!TypedArrayOf(env, value, &type, &data, &length) || type != napi_float32_array)
     throw Napi::TypeError::New(env, std::string(name) + " must be a Float32Array");
-  Napi::Float32Array array = value.As<Napi::Float32Array>();
   // A detached buffer reports length 0 and no data; the length checks reject it.
-  return FloatView{array.Data(), static_cast<int64_t>(array.ElementLength())};
+  return FloatView{static_cast<float*>(data), length};
 }
 
 ByteView RequireUint8Array(const Napi::Env& env, const Napi::Value& value, const char* name) {
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+  napi_typedarray_type type{};
+  void* data = nullptr;
+  int64_t length = 0;
+  if (!TypedArrayOf(env, value, &type, &data, &length) || type != napi_uint8_array)
     throw Napi::TypeError::New(env, std::string(name) + " must be a Uint8Array");
-  Napi::Uint8Array array = value.As<Napi::Uint8Array>();
-  return ByteView{array.Data(), static_cast<int64_t>(array.ElementLength())};
+  return ByteView{static_cast<const uint8_t*>(data), length};
 }
 
 const int32_t* OptionalCancelFlag(const Napi::Env& env, const Napi::Object& obj, const char* key) {
-  Napi::Value v = obj.Get(key);
+  Napi::Value v = Property(obj, key);
   if (v.IsNull() || v.IsUndefined()) return nullptr;
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
       v.As<Napi::Int32Array>().ElementLength() != 1)
@@ -31,10 +81,14 @@ const int32_t* OptionalCancelFlag(const Napi::Env& env, const Napi::Object& obj,
 
 int64_t RequireInteger(const Napi::Env& env, const Napi::Object& obj, const char* key, int64_t min,
                        int64_t max, const char* what) {
-  Napi::Value v = obj.Get(key);
+  Napi::Value v = Property(obj, key);
   if (!v.IsNumber())
     throw Napi::TypeError::New(env, std::string(what) + "." + key + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
+  return CheckInteger(env, v.As<Napi::Number>().DoubleValue(), key, min, max, what);
+}
+
+int64_t CheckInteger(const Napi::Env& env, double d, const char* key, int64_t min, int64_t max,
+                     const char* what) {
   if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(min) ||
       d > static_cast<double>(max))
     throw Napi::RangeError::New(env, std::string(what) + "." + key + " must be an integer in [" +
@@ -44,10 +98,22 @@ int64_t RequireInteger(const Napi::Env& env, const Napi::Object& obj, const char
 }
 
 double RequireNumber(const Napi::Env& env, const Napi::Object& obj, const char* key, const char* what) {
-  Napi::Value v = obj.Get(key);
+  Napi::Value v = Property(obj, key);
   if (!v.IsNumber())
     throw Napi::TypeError::New(env, std::string(what) + "." + key + " must be a number");
   return v.As<Napi::Number>().DoubleValue();
+}
+
+const double* RequireNumbers(const Napi::Env& env, const Napi::Object& obj, const char* key,
+                             int64_t count, const char* what) {
+  napi_typedarray_type type{};
+  void* data = nullptr;
+  int64_t length = 0;
+  if (!TypedArrayOf(env, Property(obj, key), &type, &data, &length) || type != napi_float64_array ||
+      length != count)
+    throw Napi::TypeError::New(env, std::string(what) + "." + key + " must be a Float64Array of " +
+                                        std::to_string(count) + " numbers");
+  return static_cast<const double*>(data);
 }
 
 int64_t CheckedProduct(std::initializer_list<int64_t> factors) {
@@ -57,13 +123,12 @@ int64_t CheckedProduct(std::initializer_list<int64_t> factors) {
   return total;
 }
 
-void RequireLength(const Napi::Env& env, int64_t actual, int64_t expected, const char* name,
-                   const std::string& shape) {
-  if (expected < 0 || actual != expected)
-    throw Napi::RangeError::New(env, std::string(name) + " has " + std::to_string(actual) +
-                                         " elements but its shape " + shape + " needs " +
-                                         (expected < 0 ? std::string("more than 2^63")
-                                                       : std::to_string(expected)));
+void ThrowLengthError(const Napi::Env& env, int64_t actual, int64_t expected, const char* name,
+                      const std::string& shape) {
+  throw Napi::RangeError::New(env, std::string(name) + " has " + std::to_string(actual) +
+                                       " elements but its shape " + shape + " needs " +
+                                       (expected < 0 ? std::string("more than 2^63")
+                                                     : std::to_string(expected)));
 }
 
 bool Overlaps(const void* a, int64_t na, const void* b, int64_t nb) {

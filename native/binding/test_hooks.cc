@@ -25,7 +25,7 @@ Napi::Value ExpForTesting(const Napi::CallbackInfo& info) {
   if (info.Length() != 2) throw Napi::TypeError::New(env, "expForTesting(input, output) takes 2 arguments");
   const FloatView in = RequireFloat32Array(env, info[0], "input");
   const FloatView out = RequireFloat32Array(env, info[1], "output");
-  RequireLength(env, out.length, in.length, "output", "[" + std::to_string(in.length) + "]");
+  RequireLength(env, out.length, in.length, "output", [&] { return "[" + std::to_string(in.length) + "]"; });
   nonlocal::ActiveKernelTable()->exp_array(in.data, out.data, in.length);
   return info[1];
 }

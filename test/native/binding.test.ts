@@ -4,15 +4,17 @@
  */
 import { types } from 'node:util';
 
-import { binding, type NativeAttentionDescriptor } from '../../lib/native/binding';
+import { ATTENTION_SIZE_FIELDS, attentionSizes, binding, type AttentionSizes, type NativeAttentionDescriptor } from '../../lib/native/binding';
 import { packWeights } from '../../lib/block/weights';
 import { randomWeights } from '../support/random-weights';
 
 const native = binding();
 const f = (n: number): Float32Array => new Float32Array(n).fill(0.5);
 
-function descriptor(over: Partial<NativeAttentionDescriptor> = {}): NativeAttentionDescriptor {
-  return { layout: 0, batch: 1, heads: 1, queries: 4, keys: 5, keyWidth: 3, valueWidth: 2, affinity: 0, scale: 1, mask: null, concatQuery: null, concatKey: null, threads: 1, ...over };
+type DescriptorFields = AttentionSizes & Omit<NativeAttentionDescriptor, 'sizes'>;
+function descriptor(over: Partial<DescriptorFields> = {}): NativeAttentionDescriptor {
+  const d: DescriptorFields = { layout: 0, batch: 1, heads: 1, queries: 4, keys: 5, keyWidth: 3, valueWidth: 2, affinity: 0, scale: 1, mask: null, concatQuery: null, concatKey: null, threads: 1, ...over };
+  return { sizes: attentionSizes(d), mask: d.mask, concatQuery: d.concatQuery, concatKey: d.concatKey };
 }
 
 type Call = () => unknown;
@@ -33,7 +35,10 @@ const cases: [string, () => unknown[], string, RegExp][] = [
   ['value a string', () => replace(2, 'x'), 'TypeError', /^value must be a Float32Array$/],
   ['out null', () => replace(3, null), 'TypeError', /^out must be a Float32Array$/],
   ['layout out of range', () => replace(4, descriptor({ layout: 2 as 0 })), 'RangeError', /^descriptor\.layout must be an integer in \[0, 1\]/],
-  ['batch missing', () => replace(4, { ...descriptor(), batch: undefined }), 'TypeError', /^descriptor\.batch must be a number$/],
+  ['batch NaN', () => replace(4, descriptor({ batch: NaN })), 'RangeError', /^descriptor\.batch must be an integer in \[1, 4294967296\], got nan/],
+  ['sizes missing', () => replace(4, { ...descriptor(), sizes: undefined }), 'TypeError', /^descriptor\.sizes must be a Float64Array of 10 numbers$/],
+  ['sizes one short', () => replace(4, { ...descriptor(), sizes: new Float64Array(9) }), 'TypeError', /^descriptor\.sizes must be a Float64Array of 10 numbers$/],
+  ['sizes a Float32Array', () => replace(4, { ...descriptor(), sizes: new Float32Array(10) }), 'TypeError', /^descriptor\.sizes must be a Float64Array of 10 numbers$/],
   ['queries zero', () => replace(4, descriptor({ queries: 0 })), 'RangeError', /^descriptor\.queries must be an integer in \[1, 4294967296\], got 0/],
   ['keyWidth fractional', () => replace(4, descriptor({ keyWidth: 1.5 })), 'RangeError', /^descriptor\.keyWidth must be an integer/],
   ['affinity 7', () => replace(4, descriptor({ affinity: 7 as 0 })), 'RangeError', /^descriptor\.affinity must be an integer in \[0, 3\]/],
@@ -74,6 +79,13 @@ describe.each([
     }
     expect(caught).toEqual(expect.objectContaining({ name, message: expect.stringMatching(message) }));
   });
+});
+
+test('sizes are read in the order binding.ts packs them: each field out of range is named in the error', () => {
+  for (const field of ATTENTION_SIZE_FIELDS) {
+    const expected = field === 'scale' ? /^descriptor\.scale must be a finite number > 0$/ : new RegExp(`^descriptor\\.${field} must be an integer in`);
+    expect(() => call(replace(4, descriptor({ [field]: -5 })))).toThrow(expected);
+  }
 });
 
 test('a good native call works and returns out', () => {
