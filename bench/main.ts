@@ -13,6 +13,8 @@
  *   npm run bench -- --only block      only the shapes whose id contains the text (repeatable)
  *   npm run bench -- --no-js           leave out the JavaScript and TF.js contenders
  *   npm run bench -- --rounds 5        native and ORT interleaved in 5 rounds, samples pooled (default 3)
+ *   npm run bench -- --isa avx2        the native rows on a lower kernel (NONLOCAL_AFFINITY_ISA for their
+ *                                      processes), their % of peak against that kernel's FMA peak
  *   npm run bench -- --chart f.svg     also draw the GFLOP/s chart to f.svg (chart.ts; needs vega, vega-lite)
  *   npm run bench -- --chart f.svg --from report.json   only draw the chart of a saved --json report
  *
@@ -28,6 +30,7 @@ import { info, measureFmaPeak } from '../lib/native/info';
 import { chartDependenciesMissing, chartFromFile, writeChart } from './chart';
 import { plan, type Case, type Entry } from './plan';
 import { machineLine, markdown, type Machine, type Row } from './report';
+import { targetsTable } from './targets';
 import type { BlockShape, OperatorShape } from './shapes';
 import { EXIT_DISAGREES, type ContenderResult, type ContenderSpec } from './spec';
 
@@ -70,7 +73,7 @@ const pinCpu: number | null = (() => {
   }
 })();
 
-function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined, rounds: number): ContenderResult | { failed: string } {
+function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined, rounds: number, isa: string | undefined): ContenderResult | { failed: string } {
   const slow = entry.gflopsEstimate !== undefined;
   const verySlow = slow && c.gflop / entry.gflopsEstimate! > 5; // multi-second calls: no warm-up, two samples
   const spec: ContenderSpec = {
@@ -87,7 +90,9 @@ function runContender(entry: Entry, c: Case, expectProbe: number[] | undefined, 
   try {
     // The spec goes through stdin: a probe of 3 × 1024 numbers is too long for one argv string.
     const [command, args] = pinnedCommand(entry.threads, [process.execPath, script]);
-    const stdout = execFileSync(command, args, { input: JSON.stringify(spec), encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+    // --isa: the addon reads NONLOCAL_AFFINITY_ISA as it loads, so the child gets it in its environment.
+    const env = isa === undefined ? process.env : { ...process.env, NONLOCAL_AFFINITY_ISA: isa };
+    const stdout = execFileSync(command, args, { input: JSON.stringify(spec), encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], maxBuffer: 64 << 20, env });
     return JSON.parse(stdout.trim().split('\n').pop()!) as ContenderResult;
   } catch (error) {
     const status = (error as { status?: number }).status;
@@ -107,7 +112,7 @@ function median(xs: number[]): number {
  * The flags (node:util parseArgs, strict): an unknown or misspelt flag stops here, before minutes of
  * benchmark, instead of being ignored.
  */
-function parseBenchArgs(argv: string[]): { json: boolean; quick: boolean; ortVariants: boolean; noJs: boolean; only: string[]; rounds: number; chartFile?: string; fromFile?: string } {
+function parseBenchArgs(argv: string[]): { json: boolean; quick: boolean; ortVariants: boolean; noJs: boolean; only: string[]; rounds: number; isa?: string; chartFile?: string; fromFile?: string } {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -119,6 +124,7 @@ function parseBenchArgs(argv: string[]): { json: boolean; quick: boolean; ortVar
       'no-js': { type: 'boolean' },
       only: { type: 'string', multiple: true },
       rounds: { type: 'string' },
+      isa: { type: 'string' },
       chart: { type: 'string' },
       from: { type: 'string' },
     },
@@ -129,7 +135,9 @@ function parseBenchArgs(argv: string[]): { json: boolean; quick: boolean; ortVar
     if (file !== undefined && (file === '' || file.startsWith('--'))) throw new Error(`${flag} needs a file name`);
   }
   if (values.from !== undefined && values.chart === undefined) throw new Error('--from <report.json> goes with --chart <out.svg>');
-  return { json: values.json === true, quick: values.quick === true, ortVariants: values['ort-variants'] === true, noJs: values['no-js'] === true, only: values.only ?? [], rounds, chartFile: values.chart, fromFile: values.from };
+  const isas = info().isas;
+  if (values.isa !== undefined && !isas.includes(values.isa)) throw new Error(`--isa must be one of ${isas.join(', ')} (the kernels this CPU runs), got ${JSON.stringify(values.isa)}`);
+  return { json: values.json === true, quick: values.quick === true, ortVariants: values['ort-variants'] === true, noJs: values['no-js'] === true, only: values.only ?? [], rounds, isa: values.isa, chartFile: values.chart, fromFile: values.from };
 }
 
 function main(): void {
@@ -137,7 +145,7 @@ function main(): void {
   try {
     parsed = parseBenchArgs(process.argv.slice(2));
   } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\n(flags: --json --quick --ort-variants --no-js --only <text> --rounds <n> --chart <out.svg> [--from <report.json>])\n`);
+    process.stderr.write(`bench: ${(error as Error).message}\n(flags: --json --quick --ort-variants --no-js --only <text> --rounds <n> --isa <kernel> --chart <out.svg> [--from <report.json>])\n`);
     process.exitCode = 2;
     return;
   }
@@ -163,7 +171,7 @@ function main(): void {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores,
     node: process.version,
-    isa: info().isa,
+    isa: parsed.isa ?? info().isa,
     openmp: info().openmp,
     onnxruntime: ortVersion,
     tfjs: tfjsVersion,
@@ -174,7 +182,8 @@ function main(): void {
     if (!json) process.stderr.write(`${s}\n`);
   };
   // The FMA peak, measured by the addon with all threads busy and with one (for the 1-thread rows).
-  const peak = { all: measureFmaPeak({ threads: cores, seconds: 0.5 }), one: measureFmaPeak({ threads: 1, seconds: 0.5 }) };
+  const isa = parsed.isa ?? info().isa;
+  const peak = { all: measureFmaPeak({ threads: cores, seconds: 0.5, isa }), one: measureFmaPeak({ threads: 1, seconds: 0.5, isa }) };
   log(`# ${machineLine(machine)}`);
 
   const rows: Row[] = [];
@@ -213,7 +222,7 @@ function main(): void {
           continue;
         }
         log(`${c.shape.id}: ${entry.label}${interleaved && rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''} …`);
-        const r = runContender(entry, c, reference?.probe, interleaved ? rounds : 1);
+        const r = runContender(entry, c, reference?.probe, interleaved ? rounds : 1, parsed.isa);
         if ('failed' in r) {
           row.note = r.failed;
           continue;
@@ -255,7 +264,7 @@ function main(): void {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`${markdown(machine, peak, rows)}\n`);
+  process.stdout.write(`${markdown(machine, peak, rows)}\n\n${targetsTable(rows, isa === info().isas[info().isas.length - 1])}\n`);
   const find = (id: string, label: string): Row | undefined => rows.find((r) => r.shape === id && r.contender === label);
   const all4096 = find('[1,4096,64]²', `native, ${cores} threads`);
   const one4096 = find('[1,4096,64]²', 'native, 1 thread');

@@ -51,7 +51,7 @@ const ms = (x: number): string => x.toFixed(x < 1 ? 3 : 1);
 export function markdown(m: Machine, peak: { all: number; one: number }, rows: Row[]): string {
   return [
     machineLine(m),
-    `Measured FP32 FMA peak: ${peak.all.toFixed(0)} GFLOP/s on ${m.cores} threads, ${peak.one.toFixed(0)} on 1 (measureFmaPeak()).`,
+    `Measured FP32 FMA peak of the ${m.isa} kernel: ${peak.all.toFixed(0)} GFLOP/s on ${m.cores} threads, ${peak.one.toFixed(0)} on 1 (measureFmaPeak({ isa: '${m.isa}' })).`,
     'FLOPs: attention 4·B·N·M·d; block 2·N·C·3Ci (θ|φ|g) + 4·N·M·Ci (attention) + 2·N·Ci·C (W_z).',
     'ORT ÷ ours: the faster ORT graph (operator) or the ORT block graph, same thread count, ÷ the native median (> 1: native is faster).',
     '× JS: speed-up over the naive JS loop (operator) or reference.nonLocalBlock (block). Peak RSS: the whole contender process.',
