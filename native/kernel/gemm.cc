@@ -9,6 +9,10 @@
 //     it (the microkernel loops column tiles outside, row tiles inside);
 //   - B comes pre-packed as column panels, so that slice is contiguous: read in place, its rows
 //     would sit one matrix row apart (6 KB for θ|φ|g of a C = 1024 block) and share a few L1 sets.
+//     Where the microkernel's column tile is narrower than a panel (AVX2: 16 of P = 64 columns),
+//     the panel is split once more per call into one panel per column tile (SplitPanel): read in
+//     place, a tile's slice would be 64 bytes of every 256, a quarter of L1's sets, evicted by the
+//     streaming A micro-panels before the next row tile reuses it (measured: docs/performance.md).
 #include "gemm.h"
 
 #include <algorithm>
@@ -170,6 +174,26 @@ class ChunkWork {
   std::atomic<bool> open_{false};
 };
 
+// One thread's copy of a B column panel split into panels one column tile wide, and the row
+// pointers into it (outer_accumulate's b_rows).
+struct SplitPanel {
+  float* data;         // ⌈P / tile⌉ panels of depth × tile floats
+  const float** rows;  // rows[j] = data + j·tile
+};
+
+// split ← rows [0, depth) of the P-wide panel `panel` (row stride P) as ⌈live / tile⌉ panels of
+// `tile` columns, each depth × tile floats; the columns past `live` in the last one are the
+// panel's own padding (ColumnPanelFloats allocates whole panels), copied but never used.
+void Split(const float* panel, int64_t depth, int64_t live, int64_t tile, const SplitPanel& split) {
+  const int64_t p = kPanelColumns;
+  for (int64_t c0 = 0; c0 < live; c0 += tile) {
+    float* dst = split.data + c0 / tile * depth * tile;
+    for (int64_t j = 0; j < depth; ++j)
+      std::memcpy(dst + j * tile, panel + j * p + c0, static_cast<size_t>(tile) * sizeof(float));
+  }
+  for (int64_t j = 0; j < depth; ++j) split.rows[j] = split.data + j * tile;
+}
+
 }  // namespace
 
 KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, int64_t rows,
@@ -190,6 +214,18 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
   const int team = static_cast<int>(chunks < threads ? chunks : threads);
   const size_t pack_bytes = static_cast<size_t>(max_width) * depth_pass * sizeof(float);
   const int64_t p = kPanelColumns;
+  // Each thread's lease: its packed A block, then (narrow column tiles) one split B panel and its
+  // row pointers, both 64-byte aligned.
+  const bool split = table.tile_columns < p;
+  const size_t split_offset = RoundUp(static_cast<int64_t>(pack_bytes), 64);
+  const size_t lease_bytes =
+      split ? split_offset + static_cast<size_t>(depth_pass * p) * sizeof(float) +
+                  static_cast<size_t>(depth_pass) * sizeof(const float*)
+            : pack_bytes;
+  const auto split_in = [&](unsigned char* lease) {
+    float* data = reinterpret_cast<float*>(lease + split_offset);
+    return SplitPanel{data, reinterpret_cast<const float**>(data + depth_pass * p)};
+  };
   for (int64_t j = 0; j < depth; ++j) row_pointers[j] = b_panels + j * p;
   const int64_t panel_stride = depth * p;
   const int64_t column_tiles = CeilDiv(cols, p);
@@ -207,13 +243,35 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
     if (init.residual != nullptr) c.residual = init.residual + r0 * init.residual_stride;
     return c;
   };
-  // Columns [64·t, 64·t + 64) of a one-pass chunk whose A block is packed in `pack`.
-  auto run_column_tile = [&](const float* pack, int64_t r0, int64_t width, int64_t t) {
-    const GemmInit c = chunk_init(r0);
-    table.outer_accumulate(pack, width, row_pointers, panel_stride, depth, t * p,
-                           std::min(cols, (t + 1) * p), acc + r0 * acc_stride, acc_stride, &c);
+  // Columns [64·t, 64·t + 64) of rows [r0, r0 + width), depth rows [j0, j0 + kc), whose A block
+  // is packed in `pack`; `init` null: added to acc. Narrow column tiles read a split copy of the
+  // panel (its columns then count from 0, so the output and the column terms are offset here).
+  auto column_tile = [&](const float* pack, int64_t r0, int64_t width, int64_t t, int64_t j0,
+                         int64_t kc, const GemmInit* init_or_null, const SplitPanel* s) {
+    const int64_t c_end = std::min(cols, (t + 1) * p);
+    if (s == nullptr) {
+      table.outer_accumulate(pack, width, row_pointers + j0, panel_stride, kc, t * p, c_end,
+                             acc + r0 * acc_stride, acc_stride, init_or_null, p);
+      return;
+    }
+    Split(b_panels + t * panel_stride + j0 * p, kc, c_end - t * p, table.tile_columns, *s);
+    GemmInit shifted{};
+    if (init_or_null != nullptr) {
+      shifted = *init_or_null;
+      if (shifted.column_bias != nullptr) shifted.column_bias += t * p;
+      if (shifted.residual != nullptr) shifted.residual += t * p;
+    }
+    table.outer_accumulate(pack, width, s->rows, kc * table.tile_columns, kc, 0, c_end - t * p,
+                           acc + r0 * acc_stride + t * p, acc_stride,
+                           init_or_null == nullptr ? nullptr : &shifted, table.tile_columns);
   };
-  auto run_chunk = [&](int64_t chunk, float* pack) {
+  // Columns [64·t, 64·t + 64) of a one-pass chunk.
+  auto run_column_tile = [&](const float* pack, int64_t r0, int64_t width, int64_t t,
+                             const SplitPanel* s) {
+    const GemmInit c = chunk_init(r0);
+    column_tile(pack, r0, width, t, 0, depth, &c, s);
+  };
+  auto run_chunk = [&](int64_t chunk, float* pack, const SplitPanel* s) {
     int64_t r0 = 0, width = 0;
     chunk_rows(chunk, &r0, &width);
     if (width <= 0) return;
@@ -221,8 +279,13 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
     for (int64_t j0 = 0; j0 < depth; j0 += depth_pass) {
       const int64_t kc = depth - j0 < depth_pass ? depth - j0 : depth_pass;
       PackRowPanels(a + j0 * a_stride + r0, a_stride, width, kc, table.tile_rows, pack);
-      table.outer_accumulate(pack, width, row_pointers + j0, panel_stride, kc, 0, cols,
-                             acc + r0 * acc_stride, acc_stride, j0 == 0 ? &c : nullptr);
+      if (s == nullptr) {
+        table.outer_accumulate(pack, width, row_pointers + j0, panel_stride, kc, 0, cols,
+                               acc + r0 * acc_stride, acc_stride, j0 == 0 ? &c : nullptr, p);
+      } else {
+        for (int64_t t = 0; t < column_tiles; ++t)
+          column_tile(pack, r0, width, t, j0, kc, j0 == 0 ? &c : nullptr, s);
+      }
     }
   };
 #ifdef _OPENMP
@@ -237,13 +300,15 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
     std::atomic<int64_t> done{0};
 #pragma omp parallel num_threads(team)
     {
-      const ScratchLease mine(ArenaSlot::kPack, pack_bytes);
+      const ScratchLease mine(ArenaSlot::kPack, lease_bytes);
+      const SplitPanel s = mine.data() != nullptr ? split_in(mine.data()) : SplitPanel{nullptr, nullptr};
+      const SplitPanel* const my_split = split && mine.data() != nullptr ? &s : nullptr;
       const int thread = omp_get_thread_num();
       int64_t chunk = 0;
       while (mine.data() != nullptr && ranges.Next(thread, &chunk)) {
         float* pack = reinterpret_cast<float*>(mine.data());
         if (!one_pass) {
-          run_chunk(chunk, pack);
+          run_chunk(chunk, pack, my_split);
         } else {
           ChunkWork& w = work[chunk];
           chunk_rows(chunk, &w.r0, &w.width);
@@ -253,7 +318,7 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
             w.Open(column_tiles);
             int64_t t = 0;
             while (w.Take(true, &t)) {
-              run_column_tile(pack, w.r0, w.width, t);
+              run_column_tile(pack, w.r0, w.width, t, my_split);
               w.Finish();
             }
             w.AwaitAndClose(column_tiles);  // the pack is reused for this thread's next chunk
@@ -262,12 +327,13 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
         done.fetch_add(1, std::memory_order_relaxed);
       }
       // No chunk left to start: take column tiles from the back of chunks still running.
-      for (bool found = one_pass; found;) {
+      // (A thread without its lease cannot split a panel, so it helps only where none is needed.)
+      for (bool found = one_pass && (!split || my_split != nullptr); found;) {
         found = false;
         for (int64_t c = 0; c < chunks && !found; ++c) {
           int64_t t = 0;
           if (work[c].IsOpen() && work[c].Take(false, &t)) {
-            run_column_tile(work[c].pack, work[c].r0, work[c].width, t);
+            run_column_tile(work[c].pack, work[c].r0, work[c].width, t, my_split);
             work[c].Finish();
             found = true;
           }
@@ -280,11 +346,12 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
     return Ok();
   }
 #endif
-  const ScratchLease pack(ArenaSlot::kPack, pack_bytes);
+  const ScratchLease pack(ArenaSlot::kPack, lease_bytes);
   if (pack.data() == nullptr)
     return Fail(Status::kOutOfMemory, "cannot allocate the block's packing buffers");
+  const SplitPanel s = split_in(pack.data());
   for (int64_t chunk = 0; chunk < chunks; ++chunk)
-    run_chunk(chunk, reinterpret_cast<float*>(pack.data()));
+    run_chunk(chunk, reinterpret_cast<float*>(pack.data()), split ? &s : nullptr);
   return Ok();
 }
 

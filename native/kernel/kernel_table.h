@@ -22,21 +22,24 @@ struct KernelTable {
   int query_tile;       // queries per Sᵀ microkernel tile; Br must be a multiple of it
   int score_keys;       // keys per Sᵀ microkernel tile; Bc is a multiple of it (no padded rows)
   int tile_rows;        // R: rows per P·V / GEMM microkernel tile (A micro-panel height)
+  int tile_columns;     // columns per P·V / GEMM microkernel tile (a divisor of P, types.h)
   void (*run_task)(const AttentionProblem& problem, const BlockPlan& plan, const Task& task,
                    const Scratch& scratch);
   // The outer-product GEMM step shared by P·V and the block's 1×1 convolutions
   // (isa/microkernel-inl.h), on the columns [col_begin, col_end) (col_begin a multiple of P):
   //   acc[r][c] += Σ_{j<depth} A[r][j] · B[j][c],  r < rows
   // A is packed as row micro-panels of R = tile_rows rows: A[r][j] = a_panels[(r / R)·R·depth +
-  // j·R + r % R], so one microkernel's A operand is contiguous. B is column panels
-  // (types.h; panel_stride > 0: B[j][c] = b_rows[j][(c / P)·panel_stride + c % P]) or plain rows
-  // (panel_stride = 0: B[j][c] = b_rows[j][c]).
+  // j·R + r % R], so one microkernel's A operand is contiguous. B is column panels of
+  // `panel_width` columns (P, types.h, or tile_columns; panel_stride > 0: B[j][c] =
+  // b_rows[j][(c / panel_width)·panel_stride + c % panel_width]) or plain rows (panel_stride = 0:
+  // B[j][c] = b_rows[j][c]); col_begin is a multiple of panel_width.
   // acc may have any alignment and row stride; only its columns in range are read or written.
   // With `init` non-null acc is not read: acc[r][c] = Σ … + the GemmInit terms (offset to this
   // call's rows and columns).
   void (*outer_accumulate)(const float* a_panels, int64_t rows, const float* const* b_rows,
                            int64_t panel_stride, int64_t depth, int64_t col_begin,
-                           int64_t col_end, float* acc, int64_t acc_stride, const GemmInit* init);
+                           int64_t col_end, float* acc, int64_t acc_stride, const GemmInit* init,
+                           int64_t panel_width);
   // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
   // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
   double (*fma_loop)(int64_t iterations, float seed, float* sink);

@@ -13,6 +13,7 @@ constexpr KernelTable MakeKernelTable(const char* name) {
                      Simd::kScoreVecs * Simd::W,
                      Simd::kScoreKeys,
                      Simd::kValueRows,
+                     Simd::kValueVecs * Simd::W,
                      &RunTask,
                      &OuterAccumulate,
                      &FmaLoop,

@@ -153,11 +153,14 @@ struct ValueTiles {
 // Row tile k of Pᵀ starts k·tile_stride floats into pt: kValueRows for Pᵀ itself, or
 // kValueRows·br for the GEMM's A packed as micro-panels (row tile k's kc × kValueRows block
 // contiguous, read with br = kValueRows).
+// Panels are kPanelColumns wide, or `panel_width` (a multiple of the column tile: the GEMM's B
+// repacked to one column tile per panel, gemm.cc).
 // Columns [c_begin, c_end) of O (c_begin a multiple of the column tile; 0 for attention).
 void AccumulateValues(const float* pt, int64_t br, int64_t tile_stride, int64_t rows,
                       const float* const* value_rows, int64_t panel_stride, int64_t kc,
                       int64_t c_begin, int64_t c_end, float* acc, int64_t os,
-                      const float* rescale, const GemmInit* init = nullptr) {
+                      const float* rescale, const GemmInit* init = nullptr,
+                      int64_t panel_width = kPanelColumns) {
   static const ValueTiles tiles;
   constexpr int64_t kColumns = int64_t{Simd::kValueVecs} * Simd::W;
   for (int64_t c0 = c_begin; c0 < c_end; c0 += kColumns) {
@@ -165,7 +168,7 @@ void AccumulateValues(const float* pt, int64_t br, int64_t tile_stride, int64_t 
     const int nv = static_cast<int>((live + Simd::W - 1) / Simd::W);
     const int tail = static_cast<int>(live - int64_t{nv - 1} * Simd::W);
     const int64_t offset =
-        panel_stride > 0 ? c0 / kPanelColumns * panel_stride + c0 % kPanelColumns : c0;
+        panel_stride > 0 ? c0 / panel_width * panel_stride + c0 % panel_width : c0;
     for (int64_t i0 = 0; i0 < rows; i0 += Simd::kValueRows) {
       const int r = static_cast<int>(MinInt(Simd::kValueRows, rows - i0));
       GemmInit tile_init{};
@@ -186,9 +189,10 @@ void AccumulateValues(const float* pt, int64_t br, int64_t tile_stride, int64_t 
 
 void OuterAccumulate(const float* a_panels, int64_t rows, const float* const* b_rows,
                      int64_t panel_stride, int64_t depth, int64_t col_begin, int64_t col_end,
-                     float* acc, int64_t acc_stride, const GemmInit* init) {
+                     float* acc, int64_t acc_stride, const GemmInit* init, int64_t panel_width) {
   AccumulateValues(a_panels, Simd::kValueRows, Simd::kValueRows * depth, rows, b_rows,
-                   panel_stride, depth, col_begin, col_end, acc, acc_stride, nullptr, init);
+                   panel_stride, depth, col_begin, col_end, acc, acc_stride, nullptr, init,
+                   panel_width);
 }
 
 #endif  // NONLOCAL_KERNEL_ISA_MICROKERNEL_INL_H_
