@@ -16,7 +16,8 @@
     },
     "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] } },
     "conditions": [
-      ["target_arch=='x64' or target_arch=='ia32'", { "defines": ["NONLOCAL_HAVE_X86_KERNELS"] }]
+      ["target_arch=='x64' or target_arch=='ia32'", { "defines": ["NONLOCAL_HAVE_X86_KERNELS"] }],
+      ["target_arch=='arm64'", { "defines": ["NONLOCAL_HAVE_NEON_KERNELS"] }]
     ]
   },
   "targets": [
@@ -56,6 +57,9 @@
         ["target_arch=='x64' or target_arch=='ia32'", {
           "dependencies": ["nonlocal_kernel_avx2", "nonlocal_kernel_avx512"]
         }],
+        ["target_arch=='arm64'", {
+          "dependencies": ["nonlocal_kernel_neon"]
+        }],
         ["openmp=='true' and OS=='linux'", {
           "cflags_cc": ["-fopenmp"],
           "ldflags": ["-fopenmp"]
@@ -84,6 +88,15 @@
           "cflags_cc": ["-mavx512f", "-mfma", "-Wno-maybe-uninitialized"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-mavx512f", "-mfma"] },
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX512"] } }
+        }
+      ]
+    }],
+    ["target_arch=='arm64'", {
+      "targets": [
+        {
+          "target_name": "nonlocal_kernel_neon",
+          "type": "static_library",
+          "sources": ["native/kernel/isa/isa_neon.cc"]
         }
       ]
     }]

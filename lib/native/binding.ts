@@ -99,7 +99,7 @@ export interface CacheSizes {
   /** bytes of the last-level cache */
   l3: number;
   /** where they came from: Linux's sysfs, cpuid's cache leaves, or the built-in defaults */
-  source: 'sysfs' | 'cpuid' | 'default';
+  source: 'sysfs' | 'sysctl' | 'cpuid' | 'default';
 }
 
 export interface NativeInfo {

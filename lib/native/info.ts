@@ -9,7 +9,7 @@ import { defaultThreads } from '../core/threads';
 export interface Info {
   /** package.json version */
   version: string;
-  /** the kernel in force: 'avx512' | 'avx2' | 'scalar' (NONLOCAL_AFFINITY_ISA can lower it) */
+  /** the kernel in force: 'avx512' | 'avx2' | 'scalar' on x64, 'neon' | 'scalar' on arm64 (NONLOCAL_AFFINITY_ISA can lower it) */
   isa: string;
   /** every kernel this CPU and OS can run, best last */
   isas: string[];

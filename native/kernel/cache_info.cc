@@ -5,11 +5,19 @@
 #include <cstring>
 
 #include "runtime/cpuid.h"
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#include <sys/types.h>
+#endif
 
 namespace nonlocal {
 namespace {
 
+#if defined(__aarch64__) || defined(_M_ARM64)
+constexpr CacheSizes kDefaults{64 << 10, 1 << 20, 32 << 20, "default"};  // Neoverse N1 / V1
+#else
 constexpr CacheSizes kDefaults{48 << 10, 1 << 20, 32 << 20, "default"};
+#endif
 
 // Stores a data or unified cache of `level`; false for a level the blocking does not use.
 [[maybe_unused]] bool Record(int level, int64_t bytes, CacheSizes* out) {
@@ -51,11 +59,33 @@ bool CachesFromSysfs(CacheSizes* out) {
 }
 #endif
 
+#if defined(__APPLE__)
+// hw.l1dcachesize, hw.l2cachesize (and hw.l3cachesize where there is one), in bytes.
+bool CachesFromSysctl(CacheSizes* out) {
+  bool any = false;
+  const char* const names[3] = {"hw.l1dcachesize", "hw.l2cachesize", "hw.l3cachesize"};
+  for (int level = 1; level <= 3; ++level) {
+    int64_t bytes = 0;
+    size_t size = sizeof bytes;
+    if (sysctlbyname(names[level - 1], &bytes, &size, nullptr, 0) == 0 && size == sizeof bytes &&
+        Record(level, bytes, out))
+      any = true;
+  }
+  return any;
+}
+#endif
+
 CacheSizes Detect() {
   CacheSizes c = kDefaults;
 #if defined(__linux__)
   if (CachesFromSysfs(&c)) {
     c.source = "sysfs";
+    return c;
+  }
+#endif
+#if defined(__APPLE__)
+  if (CachesFromSysctl(&c)) {
+    c.source = "sysctl";
     return c;
   }
 #endif

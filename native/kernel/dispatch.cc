@@ -1,6 +1,9 @@
 // Runtime ISA dispatch, in the manner of ONNX Runtime's MLAS platform.cpp: start from the portable
 // table and upgrade only when the CPU reports the instructions (cpuid) *and* the OS saves the
 // wider register state across context switches (xgetbv). Compiled with baseline flags only.
+// On arm64 the levels are scalar and NEON, which every ARMv8-A CPU has (an SVE level would go
+// after it, chosen from getauxval(AT_HWCAP) / sysctl).
+// Levels are ordered: a higher one is preferred, and NONLOCAL_AFFINITY_ISA may only lower it.
 #include "dispatch.h"
 
 #include <atomic>
@@ -16,12 +19,24 @@
 namespace nonlocal {
 namespace {
 
+#if defined(NONLOCAL_HAVE_X86_KERNELS)
 enum IsaLevel { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+constexpr const char* kLevelNames[] = {"scalar", "avx2", "avx512"};
+#elif defined(NONLOCAL_HAVE_NEON_KERNELS)
+enum IsaLevel { kScalar = 0, kNeon = 1 };
+constexpr const char* kLevelNames[] = {"scalar", "neon"};
+#else
+enum IsaLevel { kScalar = 0 };
+constexpr const char* kLevelNames[] = {"scalar"};
+#endif
+constexpr int kLevels = static_cast<int>(sizeof kLevelNames / sizeof kLevelNames[0]);
 
 const KernelTable* TableFor(int level) {
 #if defined(NONLOCAL_HAVE_X86_KERNELS)
   if (level == kAvx512) return Avx512KernelTable();
   if (level == kAvx2) return Avx2KernelTable();
+#elif defined(NONLOCAL_HAVE_NEON_KERNELS)
+  if (level == kNeon) return NeonKernelTable();
 #endif
   (void)level;
   return ScalarKernelTable();
@@ -58,6 +73,8 @@ int DetectBestLevel() {
   if (avx2 && fma && os_saves_ymm) return kAvx2;
   return kScalar;
 }
+#elif defined(NONLOCAL_HAVE_NEON_KERNELS)
+int DetectBestLevel() { return kNeon; }  // Advanced SIMD is mandatory in ARMv8-A
 #else
 int DetectBestLevel() { return kScalar; }
 #endif
@@ -69,9 +86,8 @@ int BestLevel() {
 
 int LevelOf(const char* name) {
   if (name == nullptr) return -1;
-  if (std::strcmp(name, "scalar") == 0) return kScalar;
-  if (std::strcmp(name, "avx2") == 0) return kAvx2;
-  if (std::strcmp(name, "avx512") == 0) return kAvx512;
+  for (int level = 0; level < kLevels; ++level)
+    if (std::strcmp(name, kLevelNames[level]) == 0) return level;
   return -1;
 }
 

@@ -163,6 +163,8 @@ class ChunkWork {
     while (finished_.load(std::memory_order_acquire) < column_tiles) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
+#elif defined(__aarch64__)
+      __asm__ volatile("yield");
 #endif
     }
     open_.store(false, std::memory_order_relaxed);

@@ -53,6 +53,9 @@ const KernelTable* ScalarKernelTable();
 const KernelTable* Avx2KernelTable();
 const KernelTable* Avx512KernelTable();
 #endif
+#if defined(NONLOCAL_HAVE_NEON_KERNELS)
+const KernelTable* NeonKernelTable();
+#endif
 
 }  // namespace nonlocal
 

@@ -57,27 +57,14 @@ export function prebuildFiles(root = ROOT): string[] {
 }
 
 /**
- * Makes sure prebuilds/<platform>-<arch>/ holds a prebuild. CI runs `npm run prebuild` first; in a
- * fresh checkout this runs the same prebuildify command in a copy of the sources, because
- * prebuildify runs `node-gyp rebuild` in its working directory and would rewrite build/Release
- * under the suites running next to this one.
+ * Makes sure prebuilds/<platform>-<arch>/ holds a prebuild: if it does not, runs `npm run prebuild`
+ * (tools/prebuild.js, which builds in a copy of the sources, so build/Release under the suites
+ * running next to this one is left alone).
  */
 export function ensurePrebuild(): void {
   if (prebuildFiles().length > 0) return;
-  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'nla-prebuild-'));
-  try {
-    for (const entry of ['package.json', 'binding.gyp', 'native']) fs.cpSync(path.join(ROOT, entry), path.join(staging, entry), { recursive: true });
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(staging, 'node_modules'), 'dir');
-    // the same command as package.json's "prebuild" script
-    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.prebuild;
-    const args = script.split(/\s+/);
-    if (args[0] !== 'prebuildify') throw new Error(`unexpected prebuild script: ${script}`);
-    run(process.execPath, [path.join(ROOT, 'node_modules', 'prebuildify', 'bin.js'), ...args.slice(1)], { cwd: staging });
-    fs.cpSync(path.join(staging, 'prebuilds'), path.join(ROOT, 'prebuilds'), { recursive: true });
-  } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
-  if (prebuildFiles().length === 0) throw new Error('prebuildify produced no prebuild');
+  run(process.execPath, [path.join(ROOT, 'tools', 'prebuild.js')], { cwd: ROOT });
+  if (prebuildFiles().length === 0) throw new Error('npm run prebuild produced no prebuild for this platform');
 }
 
 export interface Packed {

@@ -9,7 +9,7 @@ export const SUPPORTED_ISAS: string[] = binding().info().isas;
 const DEFAULT_ISA = binding().info().isa;
 
 /** The kernels built for this architecture (native/kernel/isa/), best last. */
-const KERNELS_FOR_ARCH: readonly string[] = process.arch === 'x64' ? ['scalar', 'avx2', 'avx512'] : ['scalar'];
+const KERNELS_FOR_ARCH: readonly string[] = process.arch === 'x64' ? ['scalar', 'avx2', 'avx512'] : process.arch === 'arm64' ? ['scalar', 'neon'] : ['scalar'];
 export const MISSING_ISAS: string[] = KERNELS_FOR_ARCH.filter((isa) => !SUPPORTED_ISAS.includes(isa));
 
 for (const isa of MISSING_ISAS) {
