@@ -348,6 +348,10 @@ KernelOutcome Gemm(const KernelTable& table, const float* a, int64_t a_stride, i
     return Ok();
   }
 #endif
+#ifndef _OPENMP
+  (void)team;  // only the parallel path shares chunks and column tiles
+  (void)run_column_tile;
+#endif
   const ScratchLease pack(ArenaSlot::kPack, lease_bytes);
   if (pack.data() == nullptr)
     return Fail(Status::kOutOfMemory, "cannot allocate the block's packing buffers");
