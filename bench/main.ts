@@ -40,6 +40,9 @@ import { EXIT_DISAGREES, type ContenderResult, type ContenderSpec } from './spec
  */
 const JS_SECONDS_LIMIT = 12;
 
+/** The budget of each per-case FMA peak measurement (a warm-up, then the best of five trials). */
+const CASE_PEAK_SECONDS = 0.3;
+
 /** The installed version of a devDependency, or null (the published package has none of them). */
 function installed(name: string, ...alsoNeeded: string[]): string | null {
   try {
@@ -187,6 +190,7 @@ function main(): void {
   log(`# ${machineLine(machine)}`);
 
   const rows: Row[] = [];
+  const peaks: { all: number; one: number }[] = [];
   // Rounds: the native and ORT contenders of a case run one after another, `rounds` times over,
   // and each one's samples are pooled. A machine whose speed drifts (a shared VM) then slows every
   // contender alike, instead of whichever happened to run during the slow spell.
@@ -198,7 +202,13 @@ function main(): void {
     let reference: ContenderResult | undefined;
     let jsBaseline: ContenderResult | undefined;
     const pooled = new Map<Entry, { results: ContenderResult[]; row: Row }>();
+    // The peak again before each round of this case: the VM's speed drifts over minutes, and a
+    // row's % of peak should compare it with the machine of its own minute (the median of the
+    // case's measurements is used).
+    const casePeaks = { all: [] as number[], one: [] as number[] };
     for (let round = 0; round < rounds; round++) {
+      casePeaks.all.push(measureFmaPeak({ threads: cores, seconds: CASE_PEAK_SECONDS, isa }));
+      casePeaks.one.push(measureFmaPeak({ threads: 1, seconds: CASE_PEAK_SECONDS, isa }));
       for (const entry of c.entries) {
         const interleaved = entry.family === 'native' || entry.family === 'ort';
         if (round > 0 && !interleaved) continue;
@@ -234,13 +244,15 @@ function main(): void {
         row.engine = r.engine;
         row.medianMs = median(all);
         row.gflops = c.gflop / (row.medianMs / 1e3);
-        row.percentOfPeak = (100 * row.gflops) / (entry.threads === 1 ? peak.one : peak.all);
         row.maxRssMb = Math.max(...slot.results.map((x) => x.maxRssMb));
         row.samples = all.length;
       }
     }
+    const peakOf = { all: median(casePeaks.all), one: median(casePeaks.one) };
+    peaks.push(peakOf);
     for (const row of caseRows) {
       if (row.medianMs === null) continue;
+      row.percentOfPeak = (100 * row.gflops!) / (row.threads === 1 ? peakOf.one : peakOf.all);
       if (jsBaseline) row.speedupOverJs = jsBaseline.medianMs / row.medianMs;
       if (row.family !== 'native') continue;
       // The pre-transposed-key variant is left out: its input was prepared outside the timing.
@@ -250,7 +262,7 @@ function main(): void {
     rows.push(...caseRows);
   }
 
-  const doc = { machine, fmaPeakGflops: peak, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows };
+  const doc = { machine, fmaPeakGflops: { ...peak, perCase: peaks }, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows };
   if (chartFile !== undefined) {
     writeChart(doc, chartFile).then(
       () => process.stderr.write(`chart: ${chartFile}\n`),
@@ -264,7 +276,7 @@ function main(): void {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`${markdown(machine, peak, rows)}\n\n${targetsTable(rows, isa === info().isas[info().isas.length - 1])}\n`);
+  process.stdout.write(`${markdown(machine, peak, rows, peaks)}\n\n${targetsTable(rows, isa === info().isas[info().isas.length - 1])}\n`);
   const find = (id: string, label: string): Row | undefined => rows.find((r) => r.shape === id && r.contender === label);
   const all4096 = find('[1,4096,64]²', `native, ${cores} threads`);
   const one4096 = find('[1,4096,64]²', 'native, 1 thread');

@@ -48,10 +48,13 @@ export function machineLine(m: Machine): string {
 const fmt = (x: number | null, digits: number): string => (x === null ? '—' : x.toFixed(digits));
 const ms = (x: number): string => x.toFixed(x < 1 ? 3 : 1);
 
-export function markdown(m: Machine, peak: { all: number; one: number }, rows: Row[]): string {
+const range = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
+
+export function markdown(m: Machine, peak: { all: number; one: number }, rows: Row[], casePeaks: { all: number; one: number }[] = []): string {
   return [
     machineLine(m),
-    `Measured FP32 FMA peak of the ${m.isa} kernel: ${peak.all.toFixed(0)} GFLOP/s on ${m.cores} threads, ${peak.one.toFixed(0)} on 1 (measureFmaPeak({ isa: '${m.isa}' })).`,
+    `Measured FP32 FMA peak of the ${m.isa} kernel: ${peak.all.toFixed(0)} GFLOP/s on ${m.cores} threads, ${peak.one.toFixed(0)} on 1 (measureFmaPeak({ isa: '${m.isa}' })) at the start` +
+      (casePeaks.length === 0 ? '.' : `; measured again before each round of each shape: ${range(casePeaks.map((p) => p.all))} on ${m.cores} threads, ${range(casePeaks.map((p) => p.one))} on 1 (per-shape medians), and each row's % of peak is against its shape's median.`),
     'FLOPs: attention 4·B·N·M·d; block 2·N·C·3Ci (θ|φ|g) + 4·N·M·Ci (attention) + 2·N·Ci·C (W_z).',
     'ORT ÷ ours: the faster ORT graph (operator) or the ORT block graph, same thread count, ÷ the native median (> 1: native is faster).',
     '× JS: speed-up over the naive JS loop (operator) or reference.nonLocalBlock (block). Peak RSS: the whole contender process.',
