@@ -6,7 +6,7 @@
  *   - ≥ 1.25 × the faster ONNX Runtime graph at the same thread count.
  * Printed after the table; nothing here fails the run.
  */
-import { meets, type Goal } from './perf-report/goal';
+import { meets, type Goal } from './goal';
 import type { Row } from './report';
 import { BLOCK_SHAPES, OPERATOR_SHAPES } from './shapes';
 

@@ -4,12 +4,9 @@
  * counts the goals.
  */
 
-/** A goal on a number: the figure must be at most (≤) or at least (≥) the limit. */
-export interface Goal {
-  op: '≤' | '≥';
-  limit: number;
-  unit: string;
-}
+import { meets, type Goal } from '../goal';
+
+export { meets, type Goal };
 
 export interface Row {
   /** the section's id, e.g. 'event-loop' */
@@ -29,11 +26,6 @@ export interface Row {
   error?: string;
   /** the raw figures behind the text, for --json */
   details?: Record<string, unknown>;
-}
-
-/** Whether `value` meets `goal`. */
-export function meets(value: number, goal: Goal): boolean {
-  return goal.op === '≤' ? value <= goal.limit : value >= goal.limit;
 }
 
 /**
