@@ -8,19 +8,21 @@ namespace nonlocal_binding {
 
 namespace {
 
-// The element type, data and length of a typed array in one napi_get_typedarray_info call (the
-// node-addon-api wrappers ask for it again in each accessor). False if `value` is no typed array.
-bool TypedArrayOf(const Napi::Env& env, const Napi::Value& value, napi_typedarray_type* type,
+// The data and length of a typed array of element type `want`, in one napi_get_typedarray_info call
+// (the node-addon-api wrappers ask for it again in each accessor). False if `value` is no typed
+// array or one of another type.
+bool TypedArrayOf(const Napi::Env& env, const Napi::Value& value, napi_typedarray_type want,
                   void** data, int64_t* length) {
   bool is_typed_array = false;
   if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array) return false;
+  napi_typedarray_type type{};
   size_t elements = 0;
   napi_value buffer = nullptr;
   size_t byte_offset = 0;
-  if (napi_get_typedarray_info(env, value, type, &elements, data, &buffer, &byte_offset) != napi_ok)
+  if (napi_get_typedarray_info(env, value, &type, &elements, data, &buffer, &byte_offset) != napi_ok)
     return false;
   *length = static_cast<int64_t>(elements);
-  return true;
+  return type == want;
 }
 
 // Property keys, made once per environment: the V8 strings live in a JS array held by a reference
@@ -52,20 +54,18 @@ Napi::Value Property(const Napi::Object& obj, const char* key) {
 }
 
 FloatView RequireFloat32Array(const Napi::Env& env, const Napi::Value& value, const char* name) {
-  napi_typedarray_type type{};
   void* data = nullptr;
   int64_t length = 0;
-  if (!TypedArrayOf(env, value, &type, &data, &length) || type != napi_float32_array)
+  if (!TypedArrayOf(env, value, napi_float32_array, &data, &length))
     throw Napi::TypeError::New(env, std::string(name) + " must be a Float32Array");
   // A detached buffer reports length 0 and no data; the length checks reject it.
   return FloatView{static_cast<float*>(data), length};
 }
 
 ByteView RequireUint8Array(const Napi::Env& env, const Napi::Value& value, const char* name) {
-  napi_typedarray_type type{};
   void* data = nullptr;
   int64_t length = 0;
-  if (!TypedArrayOf(env, value, &type, &data, &length) || type != napi_uint8_array)
+  if (!TypedArrayOf(env, value, napi_uint8_array, &data, &length))
     throw Napi::TypeError::New(env, std::string(name) + " must be a Uint8Array");
   return ByteView{static_cast<const uint8_t*>(data), length};
 }
@@ -106,11 +106,9 @@ double RequireNumber(const Napi::Env& env, const Napi::Object& obj, const char* 
 
 const double* RequireNumbers(const Napi::Env& env, const Napi::Object& obj, const char* key,
                              int64_t count, const char* what) {
-  napi_typedarray_type type{};
   void* data = nullptr;
   int64_t length = 0;
-  if (!TypedArrayOf(env, Property(obj, key), &type, &data, &length) || type != napi_float64_array ||
-      length != count)
+  if (!TypedArrayOf(env, Property(obj, key), napi_float64_array, &data, &length) || length != count)
     throw Napi::TypeError::New(env, std::string(what) + "." + key + " must be a Float64Array of " +
                                         std::to_string(count) + " numbers");
   return static_cast<const double*>(data);
