@@ -9,6 +9,8 @@ export { nonLocalBlock, nonLocalBlockAsync } from './block/block';
 export type { NonLocalBlockOptions } from './block/block-args';
 export { loadNonLocalWeights, weightsFromStateDict, WeightsError, type LoadNonLocalWeightsOptions } from './block/load-weights';
 export type { NonLocalWeights, Conv1x1, BatchNorm, Convention } from './block/weights';
+export type { WeightsConventions, CheckpointFamily, SettingOrigin, SettingKind } from './block/families';
+export { inspectCheckpoint, inspectStateDict, type CheckpointReport, type CheckpointBlock, type CheckpointBlockError } from './block/inspect-checkpoint';
 export { info, measureFmaPeak, type FmaPeakOptions, type Info } from './native/info';
 export type { CacheSizes } from './native/binding';
 export { setDefaultThreads, defaultThreads } from './core/threads';

@@ -305,6 +305,94 @@ class WholeModel(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
+# Model families, laid out as the originals name their modules (so the key paths are theirs):
+#   mmdet  mmdet/models/necks/bfp.py           BFP.refine = NonLocal2d(C, reduction=1, use_scale=False)
+#   mmaction2 mmaction/models/backbones/resnet3d.py  Bottleneck3d.non_local_block = NonLocal3d(C, **non_local_cfg),
+#          resnet_tsm.py NL3DWrapper(block, …): .block + .non_local_block; non_local_cfg from
+#          configs/recognition/{i3d,tsm}/*nl*.py: sub_sample=True, use_scale=False, BN3d, mode dot_product |
+#          embedded_gaussian | gaussian
+#   mmseg  mmseg/models/decode_heads/nl_head.py  NLHead.nl_block = NonLocal2d(channels, reduction=2, use_scale=True,
+#          norm_cfg=SyncBN (named bn), mode='embedded_gaussian') (configs/_base_/models/nonlocal_r50-d8.py)
+
+
+class _BFP(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.refine = MmcvNonLocal(2, c, reduction=1, use_scale=False, norm=None, mode="embedded_gaussian")
+
+
+class _FPN(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.lateral_convs = nn.ModuleList([ConvModule(c, c, nn.Conv2d) for _ in range(2)])
+        self.fpn_convs = nn.ModuleList([ConvModule(c, c, nn.Conv2d) for _ in range(2)])
+
+
+class LibraModel(nn.Module):
+    """A Libra R-CNN: backbone, then neck = BFP (neck.refine.) or neck = [FPN, BFP] (neck.1.refine.)."""
+
+    def __init__(self, c, list_neck):
+        super().__init__()
+        self.backbone = nn.Module()
+        self.backbone.conv1 = nn.Conv2d(3, c, 3, padding=1, bias=False)
+        self.neck = nn.Sequential(_FPN(c), _BFP(c)) if list_neck else _BFP(c)
+
+    def block(self, prefix):
+        return {"neck.refine.": lambda: self.neck.refine, "neck.1.refine.": lambda: self.neck[1].refine}[prefix]()
+
+
+class _Bottleneck3d(nn.Module):
+    def __init__(self, c, nl_cfg):
+        super().__init__()
+        self.conv1 = ConvModule(c, c, nn.Conv3d, norm_type=nn.BatchNorm3d)
+        self.conv3 = ConvModule(c, c, nn.Conv3d, norm_type=nn.BatchNorm3d)
+        if nl_cfg is not None:
+            self.non_local_block = MmcvNonLocal(3, c, **nl_cfg)
+
+
+class _NL3DWrapper(nn.Module):
+    def __init__(self, c, nl_cfg):
+        super().__init__()
+        self.block = _Bottleneck3d(c, None)
+        self.non_local_block = MmcvNonLocal(3, c, **nl_cfg)
+
+
+class Mmaction2Model(nn.Module):
+    """A recogniser: backbone.layerN.M (Bottleneck3d, or NL3DWrapper for TSM) and cls_head.fc_cls."""
+
+    def __init__(self, c, mode, placement, tsm=False):
+        super().__init__()
+        nl_cfg = dict(sub_sample=True, use_scale=False, norm="bn", mode=mode)
+        self.backbone = nn.Module()
+        for layer, (channels, flags) in placement.items():
+            blocks = [(_NL3DWrapper(channels, nl_cfg) if tsm else _Bottleneck3d(channels, nl_cfg)) if f else _Bottleneck3d(channels, None)
+                      for f in flags]
+            setattr(self.backbone, layer, nn.Sequential(*blocks))
+        self.cls_head = nn.Module()
+        self.cls_head.fc_cls = nn.Linear(4, 3)
+
+    def block(self, prefix):
+        _, layer, index, _ = prefix.split(".", 3)
+        return getattr(self.backbone, layer)[int(index)].non_local_block
+
+
+class MmsegModel(nn.Module):
+    """An NLHead segmentor: decode_head.convs, decode_head.nl_block, decode_head.conv_seg."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.backbone = nn.Module()
+        self.backbone.conv1 = nn.Conv2d(3, c, 3, padding=1, bias=False)
+        self.decode_head = nn.Module()
+        self.decode_head.convs = nn.Sequential(ConvModule(c, c, nn.Conv2d, norm_type=nn.BatchNorm2d))
+        self.decode_head.nl_block = MmcvNonLocal(2, c, reduction=2, use_scale=True, norm="bn", mode="embedded_gaussian")
+        self.decode_head.conv_seg = nn.Conv2d(c, 5, 1)
+
+    def block(self, prefix):
+        return self.decode_head.nl_block
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def randomize(module, gen):
@@ -635,29 +723,125 @@ def make_fixture(spec):
     return entry
 
 
+# ---------------------------------------------------------------------------------------------
+# Family fixtures: a whole model per file, one x/z pair per non-local block in it. The tests load
+# each block with only { prefix } (and { mode } where the family leaves it open) and must match.
+
+
+def family_specs():
+    return [
+        dict(name="family_libra_bfp", family="mmdet-libra-bfp", source="mmdet mmdet/models/necks/bfp.py (neck = BFP)",
+             model=lambda: LibraModel(8, list_neck=False), blocks=[("neck.refine.", (2, 8, 6, 5))]),
+        dict(name="family_libra_list_neck", family="mmdet-libra-bfp", source="mmdet mmdet/models/necks/bfp.py (neck = [FPN, BFP])",
+             model=lambda: LibraModel(8, list_neck=True), blocks=[("neck.1.refine.", (2, 8, 5, 7))]),
+        dict(name="family_mmaction2_i3d_nl", family="mmaction2-resnet3d",
+             source="mmaction2 resnet3d.py Bottleneck3d, non_local=((0, 1, 0, 1), (0, 1)), mode embedded_gaussian",
+             model=lambda: Mmaction2Model(8, "embedded_gaussian", {"layer2": (8, (0, 1, 0, 1)), "layer3": (16, (0, 1))}),
+             mode="embedded_gaussian",
+             blocks=[("backbone.layer2.1.non_local_block.", (2, 8, 2, 6, 5)), ("backbone.layer2.3.non_local_block.", (2, 8, 3, 4, 6)),
+                     ("backbone.layer3.1.non_local_block.", (2, 16, 2, 4, 4))]),
+        dict(name="family_mmaction2_tsm_nl_dot", family="mmaction2-resnet3d",
+             source="mmaction2 resnet_tsm.py NL3DWrapper, mode dot_product",
+             model=lambda: Mmaction2Model(8, "dot_product", {"layer2": (8, (0, 1))}, tsm=True), mode="dot_product",
+             blocks=[("backbone.layer2.1.non_local_block.", (2, 8, 4, 4, 6))]),
+        dict(name="family_mmaction2_i3d_nl_gaussian", family="mmaction2-resnet3d",
+             source="mmaction2 resnet3d.py Bottleneck3d, mode gaussian (told by the keys)",
+             model=lambda: Mmaction2Model(8, "gaussian", {"layer2": (8, (0, 1))}), mode="gaussian", mode_from_keys=True,
+             blocks=[("backbone.layer2.1.non_local_block.", (2, 8, 2, 6, 6))]),
+        dict(name="family_mmseg_nlhead", family="mmseg-nlhead", source="mmseg nl_head.py NLHead (nonlocal_r50-d8.py)",
+             model=lambda: MmsegModel(8), blocks=[("decode_head.nl_block.", (2, 8, 6, 7))]),
+    ]
+
+
+FAMILY_SETTINGS = {
+    "mmdet-libra-bfp": dict(use_scale=False, mode="embedded_gaussian"),
+    "mmaction2-resnet3d": dict(use_scale=False),
+    "mmseg-nlhead": dict(use_scale=True, mode="embedded_gaussian"),
+}
+
+
+def make_family_fixture(spec):
+    name = spec["name"]
+    seed = zlib.crc32(name.encode())
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = spec["model"]()
+    randomize(model, gen)
+    model.eval()
+    items = list(model.state_dict().items())
+    st = safetensors_bytes(items, {"format": "pt"})
+    sd = parse_safetensors(st)
+    d = os.path.join(ROOT, name)
+    os.makedirs(d, exist_ok=True)
+    blocks = []
+    for i, (prefix, x_shape) in enumerate(spec["blocks"]):
+        blk = model.block(prefix)
+        x = torch.randn(x_shape, generator=gen, dtype=torch.float32)
+        with torch.no_grad():
+            z = blk(x)
+            blk.uniform_attention = True
+            z_uniform = blk(x)
+            blk.uniform_attention = False
+        settings = FAMILY_SETTINGS[spec["family"]]
+        mode = spec.get("mode", settings.get("mode"))
+        assert mode == blk.mode
+        use_scale = settings["use_scale"] and mode == "embedded_gaussian"
+        assert blk.use_scale == settings["use_scale"]
+        entry = {"prefix": prefix, "x": f"x{i}.npy", "z": f"z{i}.npy", "x_shape": list(x_shape), "convention": "mmcv",
+                 "mode": mode, "mode_required": mode in ("embedded_gaussian", "dot_product") and spec["family"] == "mmaction2-resnet3d",
+                 "dims": blk.dims, "in_channels": x_shape[1], "inter_channels": blk.inter_channels, "sub_sample": blk.sub_sample,
+                 "pool_before_conv": False, "use_scale": use_scale, "norm": "bn" if hasattr(blk.conv_out, "bn") else None}
+        xd, zd = x.double().numpy(), z.double().numpy()
+        err = float(np.abs(np_block(entry, sd, xd) - zd).max())
+        dz = float(np.abs(zd - xd).max())
+        attn = float((z - z_uniform).abs().max())
+        checks = {"max_abs_z_minus_x": round(dz, 4), "attention_effect": round(attn, 4), "float64_error": float(f"{err:.2g}")}
+        # What a loader that ignored the family would compute: mmcv's defaults (use_scale=True, embedded_gaussian).
+        if mode in ("embedded_gaussian", "dot_product"):
+            mmcv_default = np_block(dict(entry, mode="embedded_gaussian", use_scale=True), sd, xd)
+            checks["wrong_mmcv_defaults"] = round(float(np.abs(mmcv_default - zd).max()), 4)
+        if not (dz > MIN_DZ and attn > MIN_ATTN_EFFECT and err < MAX_F64_ERR):
+            raise AssertionError(f"{name} {prefix}: max|z-x|={dz:.3g} attention effect={attn:.3g} float64 error={err:.3g}")
+        if "wrong_mmcv_defaults" in checks and spec["family"] != "mmseg-nlhead" and checks["wrong_mmcv_defaults"] < MIN_ATTN_EFFECT:
+            raise AssertionError(f"{name} {prefix}: mmcv defaults are indistinguishable")
+        entry["checks"] = checks
+        np.save(os.path.join(d, entry["x"]), np.ascontiguousarray(x.numpy(), dtype="<f4"))
+        np.save(os.path.join(d, entry["z"]), np.ascontiguousarray(z.numpy(), dtype="<f4"))
+        blocks.append(entry)
+    with open(os.path.join(d, "weights.safetensors"), "wb") as f:
+        f.write(st)
+    return {"name": name, "family": spec["family"], "source": spec["source"], "keys": [k for k, _ in items], "blocks": blocks}
+
+
 def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     specs = fixture_specs()
-    names = [s["name"] for s in specs]
+    names = [s["name"] for s in specs] + [s["name"] for s in family_specs()]
     assert len(set(names)) == len(names)
     os.makedirs(ROOT, exist_ok=True)
     for old in os.listdir(ROOT):  # drop fixtures no longer generated
         if os.path.isdir(os.path.join(ROOT, old)) and old not in names:
             shutil.rmtree(os.path.join(ROOT, old))
     entries = [make_fixture(s) for s in specs]
+    families = [make_family_fixture(s) for s in family_specs()]
     items = ",\n  ".join(json.dumps(e, allow_nan=False) for e in entries)
+    family_items = ",\n  ".join(json.dumps(e, allow_nan=False) for e in families)
     with open(os.path.join(ROOT, "manifest.json"), "w") as f:
         f.write('{\n "generator": "tools/make-torch-fixtures.py",\n'
                 f' "torch": {json.dumps(torch.__version__)},\n "numpy": {json.dumps(np.__version__)},\n'
                 ' "tolerance_max_abs": 1e-4,\n'
-                f' "fixtures": [\n  {items}\n ]\n}}\n')
+                f' "fixtures": [\n  {items}\n ],\n "families": [\n  {family_items}\n ]\n}}\n')
     for e in entries:
         ch = e["checks"]
         print(f"{e['name']:45s} x{e['x_shape']} Ci={e['inter_channels']} max|z-x|={ch['max_abs_z_minus_x']:.3f} "
               f"attn={ch['attention_effect']:.3f} f64err={ch['float64_error']:.1g} "
               + " ".join(f"{k[6:]}={v:.3f}" for k, v in ch.items() if k.startswith("wrong_")))
-    print(f"{len(entries)} fixtures written to {ROOT}")
+    for fam in families:
+        for b in fam["blocks"]:
+            print(f"{fam['name']:32s} {b['prefix']:38s} {b['mode']:17s} Ci={b['inter_channels']} f64err={b['checks']['float64_error']:.1g} "
+                  f"mmcv-defaults-off-by={b['checks'].get('wrong_mmcv_defaults', 0):.3f}")
+    print(f"{len(entries)} fixtures and {len(families)} model-family fixtures written to {ROOT}")
 
 
 if __name__ == "__main__":

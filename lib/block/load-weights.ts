@@ -5,9 +5,10 @@
  * expected and what the file holds.
  */
 import { readSafetensorsAsync, type SafetensorsContents } from '../io/safetensors';
-import { formatShape, isAffinity, type Affinity, type Tensor } from '../core/tensor';
+import { AFFINITIES, formatShape, isAffinity, type Affinity, type Tensor } from '../core/tensor';
 import { typeError } from '../core/validation';
-import type { BatchNorm, Conv1x1, Convention, NonLocalWeights } from './weights';
+import { resolveConventions, type BlockFacts, type Convention, type ExplicitSettings } from './families';
+import type { BatchNorm, Conv1x1, NonLocalWeights } from './weights';
 
 export interface LoadNonLocalWeightsOptions {
   /**
@@ -16,6 +17,12 @@ export interface LoadNonLocalWeightsOptions {
    * Default '': the block at the root — or, if the file holds exactly one block elsewhere, that one.
    */
   prefix?: string;
+  /** The affinity, where the keys and the model family cannot tell (required for mmaction2's θ/φ blocks). */
+  mode?: Affinity;
+  /** Divide θ·φ by √C_inter (embedded Gaussian); default: the family's config, else the convention's default. */
+  useScale?: boolean;
+  /** Max-pool φ and g; default: what the keys tell. */
+  subSample?: boolean;
 }
 
 /** An error in a weights file; `code` is stable, the message lists expected and found keys. */
@@ -35,7 +42,8 @@ const MARKERS: [Convention, RegExp][] = [
   ['caffe2', /(^|_)g_w$/],
 ];
 
-interface Candidate {
+/** Where one block's marker key stands. */
+export interface BlockCandidate {
   convention: Convention;
   prefix: string;
 }
@@ -45,9 +53,14 @@ function markerPrefix(name: string, convention: Convention): string {
   return name.replace(/g\.(0\.)?(conv\.)?weight$/, '');
 }
 
+/** Every tensor name in the file, the non-float ones included. */
+export function tensorNames(contents: SafetensorsContents): string[] {
+  return [...contents.tensors.keys(), ...contents.skipped.map((s) => s.name)];
+}
+
 /** Every (convention, prefix) where a block's marker key stands. */
-function findBlocks(names: string[]): Candidate[] {
-  const found: Candidate[] = [];
+export function findBlocks(names: string[]): BlockCandidate[] {
+  const found: BlockCandidate[] = [];
   for (const name of names) {
     for (const [convention, marker] of MARKERS) {
       if (!marker.test(name)) continue;
@@ -68,14 +81,69 @@ function listNames(names: string[], limit = 24): string {
   return names.length > limit ? `${shown}, … (${names.length} in all)` : shown || '(none)';
 }
 
+/** The block's tensors and what its keys say, before any setting is resolved. */
+export interface ReadBlock {
+  readonly parts: Parts;
+  readonly facts: BlockFacts;
+}
+
+/** Reads the block at `candidate`: its tensors checked for shape, and the facts its keys tell. */
+export function readBlock(contents: SafetensorsContents, candidate: BlockCandidate, source: string): ReadBlock {
+  const reader = new KeyReader(contents, candidate.prefix, source);
+  const eps = bnEps(contents.metadata, source);
+  const read = candidate.convention === 'mmcv' ? readMmcv(reader, eps) : candidate.convention === 'alexhex7' ? readAlexHex7(reader, eps) : readCaffe2(reader, eps);
+  const { parts } = read;
+  return {
+    parts,
+    facts: {
+      convention: candidate.convention,
+      prefix: candidate.prefix,
+      inChannels: parts.inChannels,
+      interChannels: parts.interChannels,
+      dims: parts.dims,
+      hasTheta: parts.theta !== null,
+      hasConcat: parts.concatProject !== null,
+      subSampledKeys: read.subSampledKeys,
+    },
+  };
+}
+
+function bnEps(metadata: Record<string, string>, source: string): number {
+  const eps = metadata['bn_eps'] !== undefined ? Number(metadata['bn_eps']) : 1e-5;
+  if (!(eps >= 0) || !Number.isFinite(eps)) throw new WeightsError('WEIGHTS_BAD_METADATA', `${source}: __metadata__.bn_eps must be a number ≥ 0, got '${metadata['bn_eps']}'`);
+  return eps;
+}
+
+/** The settings the caller passed, then those in the file's __metadata__ (mode, use_scale). */
+export function explicitSettings(metadata: Record<string, string>, options: LoadNonLocalWeightsOptions): ExplicitSettings {
+  const metaMode = metadata['mode'];
+  const metaScale = metadata['use_scale'];
+  const settings: { -readonly [K in keyof ExplicitSettings]: ExplicitSettings[K] } = {};
+  if (options.mode !== undefined) settings.mode = { value: options.mode, kind: 'option' };
+  else if (isAffinity(metaMode)) settings.mode = { value: metaMode, kind: 'metadata' };
+  if (options.useScale !== undefined) settings.useScale = { value: options.useScale, kind: 'option' };
+  else if (metaScale === 'true' || metaScale === 'false') settings.useScale = { value: metaScale === 'true', kind: 'metadata' };
+  if (options.subSample !== undefined) settings.subSample = { value: options.subSample, kind: 'option' };
+  return settings;
+}
+
+function checkOptions(options: LoadNonLocalWeightsOptions): void {
+  if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') throw typeError('options.prefix', 'a string', options.prefix);
+  if (options.mode !== undefined && !isAffinity(options.mode)) throw typeError('options.mode', `one of ${AFFINITIES.map((a) => `'${a}'`).join(', ')}`, options.mode);
+  for (const key of ['useScale', 'subSample'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') throw typeError(`options.${key}`, 'a boolean', options[key]);
+  }
+}
+
 /**
  * Builds NonLocalWeights from a state dict already in memory (what loadNonLocalWeights does after
  * reading the file). `source` names the file in messages.
  */
 export function weightsFromStateDict(contents: SafetensorsContents, options: LoadNonLocalWeightsOptions = {}, source = '<state dict>'): NonLocalWeights {
+  checkOptions(options);
   const prefixIn = options.prefix ?? '';
-  if (typeof prefixIn !== 'string') throw typeError('options.prefix', 'a string', prefixIn);
-  const all = [...contents.tensors.keys(), ...contents.skipped.map((s) => s.name)];
+  const all = tensorNames(contents);
   const blocks = findBlocks(all);
   let chosen = blocks.filter((b) => b.prefix === prefixIn);
   if (chosen.length === 0 && options.prefix === undefined && blocks.length === 1) chosen = blocks;
@@ -89,21 +157,13 @@ export function weightsFromStateDict(contents: SafetensorsContents, options: Loa
   if (chosen.length > 1) {
     throw new WeightsError('WEIGHTS_AMBIGUOUS', `${source}: prefix '${prefixIn}' matches blocks of several conventions (${chosen.map((c) => c.convention).join(', ')})`);
   }
-  const { convention, prefix } = chosen[0];
-  const reader = new KeyReader(contents, prefix, source);
-  const metadata = contents.metadata;
-  const eps = metadata['bn_eps'] !== undefined ? Number(metadata['bn_eps']) : 1e-5;
-  if (!(eps >= 0) || !Number.isFinite(eps)) throw new WeightsError('WEIGHTS_BAD_METADATA', `${source}: __metadata__.bn_eps must be a number ≥ 0, got '${metadata['bn_eps']}'`);
-
-  const built = convention === 'mmcv' ? readMmcv(reader, eps) : convention === 'alexhex7' ? readAlexHex7(reader, eps) : readCaffe2(reader, eps);
-  const metaMode = metadata['mode'];
-  const metaScale = metadata['use_scale'];
-  const defaults = {
-    ...built.defaults,
-    ...(isAffinity(metaMode) ? { mode: metaMode } : {}),
-    ...(metaScale === 'true' || metaScale === 'false' ? { useScale: metaScale === 'true' } : {}),
-  };
-  return { ...built, convention, defaults };
+  const { parts, facts } = readBlock(contents, chosen[0], source);
+  const resolved = resolveConventions(facts, explicitSettings(contents.metadata, options));
+  if (!resolved.ok) {
+    throw new WeightsError('WEIGHTS_AMBIGUOUS', `${source}: the block at '${facts.prefix}' is ${resolved.title} (${resolved.source}), and that family ships ${resolved.choices.join(' and ')} checkpoints with identical keys: pass ${resolved.choices.map((m) => `{ mode: '${m}' }`).join(' or ')} (CLI: --mode ${resolved.choices.join(' | ')})`);
+  }
+  const c = resolved.conventions;
+  return { ...parts, convention: facts.convention, conventions: c, defaults: { mode: c.mode, useScale: c.useScale, subSample: c.subSample, poolBeforeConv: c.poolBeforeConv } };
 }
 
 /**
@@ -111,15 +171,18 @@ export function weightsFromStateDict(contents: SafetensorsContents, options: Loa
  * select the block with `prefix`) and detects its convention, mode and sub-sampling.
  *
  * @param path a .safetensors file
- * @param options prefix: the block's key prefix
- * @returns the weights, with `defaults` (mode, useScale, subSample, poolBeforeConv) from the keys
+ * @param options prefix: the block's key prefix; mode, useScale, subSample: settings that win over
+ *   what the keys and the model family imply
+ * @returns the weights, with `conventions` (the recognised family, each setting and its source) and
+ *   `defaults` (the settings nonLocalBlock uses unless its options say otherwise)
  * @throws {WeightsError} missing or misshapen keys, non-float dtypes, a prefix that matches nothing
- *   (the message lists the prefixes that would)
+ *   (the message lists the prefixes that would), WEIGHTS_AMBIGUOUS where the family ships several
+ *   modes with the same keys and no mode was passed
  * @example const w = await loadNonLocalWeights('libra.safetensors', { prefix: 'neck.refine.' });
  */
 export async function loadNonLocalWeights(path: string, options: LoadNonLocalWeightsOptions = {}): Promise<NonLocalWeights> {
   if (typeof path !== 'string') throw typeError('path', 'a string', path);
-  if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
+  checkOptions(options);
   return weightsFromStateDict(await readSafetensorsAsync(path), options, path);
 }
 
@@ -188,7 +251,8 @@ class KeyReader {
   }
 }
 
-type Built = Omit<NonLocalWeights, 'convention'>;
+/** A block's tensors, before its settings are resolved. */
+export type Parts = Omit<NonLocalWeights, 'convention' | 'conventions' | 'defaults'>;
 
 /** θ/φ/g/out shapes must agree: g [Ci, C], θ/φ [Ci, C], out [C, Ci], all of one spatial rank. */
 function assemble(r: KeyReader, parts: {
@@ -198,8 +262,7 @@ function assemble(r: KeyReader, parts: {
   out: ReturnType<KeyReader['conv']>;
   bn: BatchNorm | null;
   concat: Tensor | null;
-  defaults: NonLocalWeights['defaults'];
-}): Built {
+}): Parts {
   const C = parts.g.in;
   const Ci = parts.g.out;
   for (const [name, p] of [['theta', parts.theta], ['phi', parts.phi]] as const) {
@@ -219,12 +282,7 @@ function assemble(r: KeyReader, parts: {
     out: parts.out.conv,
     bn: parts.bn,
     concatProject: parts.concat?.data ?? null,
-    defaults: parts.defaults,
   };
-}
-
-function modeOf(hasTheta: boolean, hasConcat: boolean): Affinity {
-  return hasConcat ? 'concatenation' : hasTheta ? 'embedded_gaussian' : 'gaussian';
 }
 
 /**
@@ -238,12 +296,12 @@ function readProjections(r: KeyReader, inner: string) {
   const hasTheta = r.has(`${key('theta', false)}weight`);
   const theta = hasTheta ? r.conv(`${key('theta', false)}weight`, `${key('theta', false)}bias`) : null;
   const phi = hasTheta ? r.conv(`${key('phi', true)}weight`, `${key('phi', true)}bias`) : null;
-  return { sub, g, theta, phi, hasTheta };
+  return { sub, g, theta, phi };
 }
 
 /** mmcv NonLocal1d/2d/3d: g.conv.*, theta.conv.*, phi.conv.*, conv_out.conv.* (+ conv_out.bn.*), concat_project.conv.weight; sub_sample → g.0.conv.*, phi.0.conv.*. */
-function readMmcv(r: KeyReader, eps: number): Built {
-  const { sub, g, theta, phi, hasTheta } = readProjections(r, 'conv.');
+function readMmcv(r: KeyReader, eps: number): { parts: Parts; subSampledKeys: boolean } {
+  const { sub, g, theta, phi } = readProjections(r, 'conv.');
   const out = r.conv('conv_out.conv.weight', 'conv_out.conv.bias');
   const otherNorm = r.present().find((k) => /^conv_out\.(gn|ln|in)\./.test(k));
   if (otherNorm !== undefined) r.fail(`'${r.prefix + otherNorm}': only BatchNorm (conv_out.bn.*) is supported after conv_out`);
@@ -251,25 +309,26 @@ function readMmcv(r: KeyReader, eps: number): Built {
     ? r.batchNorm(['conv_out.bn.weight', 'conv_out.bn.bias', 'conv_out.bn.running_mean', 'conv_out.bn.running_var'], out.out, eps)
     : null;
   const concat = r.optional('concat_project.conv.weight');
-  return assemble(r, { g, theta, phi, out, bn, concat, defaults: { mode: modeOf(hasTheta, concat !== null), useScale: true, subSample: sub, poolBeforeConv: false } });
+  return { parts: assemble(r, { g, theta, phi, out, bn, concat }), subSampledKeys: sub };
 }
 
 /** AlexHex7 NONLocalBlock{1,2,3}D: g.*, theta.*, phi.*, W.0.* + W.1.* (BatchNorm) or W.*, concat_project.0.weight. */
-function readAlexHex7(r: KeyReader, eps: number): Built {
-  const { sub, g, theta, phi, hasTheta } = readProjections(r, '');
+function readAlexHex7(r: KeyReader, eps: number): { parts: Parts; subSampledKeys: boolean } {
+  const { sub, g, theta, phi } = readProjections(r, '');
   const withBn = r.has('W.0.weight');
   const out = withBn ? r.conv('W.0.weight', 'W.0.bias') : r.conv('W.weight', 'W.bias');
   const bn = withBn ? r.batchNorm(['W.1.weight', 'W.1.bias', 'W.1.running_mean', 'W.1.running_var'], out.out, eps) : null;
   const concat = r.optional('concat_project.0.weight');
-  return assemble(r, { g, theta, phi, out, bn, concat, defaults: { mode: modeOf(hasTheta, concat !== null), useScale: false, subSample: sub, poolBeforeConv: false } });
+  return { parts: assemble(r, { g, theta, phi, out, bn, concat }), subSampledKeys: sub };
 }
 
 /** Caffe2 video-nonlocal-net blobs {prefix}theta_w/_b, phi_w/_b, g_w/_b, out_w/_b, bn_s/_b/_rm/_riv (riv = running variance). */
-function readCaffe2(r: KeyReader, eps: number): Built {
+function readCaffe2(r: KeyReader, eps: number): { parts: Parts; subSampledKeys: boolean } {
   const g = r.conv('g_w', 'g_b');
   const theta = r.conv('theta_w', 'theta_b');
   const phi = r.conv('phi_w', 'phi_b');
   const out = r.conv('out_w', 'out_b');
   const bn = r.has('bn_s') ? r.batchNorm(['bn_s', 'bn_b', 'bn_rm', 'bn_riv'], out.out, eps) : null;
-  return assemble(r, { g, theta, phi, out, bn, concat: null, defaults: { mode: 'embedded_gaussian', useScale: true, subSample: true, poolBeforeConv: true } });
+  // The blob names carry no pooling; the Caffe2 graph always pools before φ and g (families.ts).
+  return { parts: assemble(r, { g, theta, phi, out, bn, concat: null }), subSampledKeys: true };
 }

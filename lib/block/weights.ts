@@ -8,7 +8,9 @@ import { binding, type NativePackedWeights } from '../native/binding';
 import type { Affinity } from '../core/tensor';
 import { isFloat32Array, rangeError, typeError } from '../core/validation';
 
-export type Convention = 'mmcv' | 'alexhex7' | 'caffe2';
+import type { Convention, WeightsConventions } from './families';
+
+export type { Convention } from './families';
 
 /** A 1×1 convolution: weight [out][in] (kernel dims dropped), bias [out] or null. */
 export interface Conv1x1 {
@@ -46,7 +48,13 @@ export interface NonLocalWeights {
   readonly bn: BatchNorm | null;
   /** concatenation's concat_project weight [2·C_inter]: the first C_inter multiply θ */
   readonly concatProject: Float32Array | null;
-  /** What the checkpoint's convention and keys imply; nonLocalBlock options override them. */
+  /**
+   * What the loader inferred about the settings, and from what (absent on weights built by hand):
+   * the recognised model family, and for each setting its source — caller, metadata, keys, the
+   * family's config or a library default.
+   */
+  readonly conventions?: WeightsConventions;
+  /** The settings nonLocalBlock uses when its options leave them out (conventions' values). */
   readonly defaults: {
     readonly mode: Affinity;
     readonly useScale: boolean;

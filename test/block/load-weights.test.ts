@@ -179,6 +179,71 @@ describe('prefixes inside a whole model', () => {
   });
 });
 
+describe('model families and where each setting came from', () => {
+  /** mmcv NonLocal3d keys (kernels [o, i, 1, 1, 1]), sub-sampled, BN: an mmaction2 block. */
+  function mmcv3d(prefix: string, C = 6, Ci = 3): Record<string, Tensor> {
+    const s = mmcvBlock(prefix, C, Ci, { bn: true });
+    for (const [k, v] of Object.entries(s)) if (v.shape.length === 4) s[k] = { data: v.data, shape: [...v.shape, 1] };
+    return s;
+  }
+
+  test('an unrecognised mmcv block gets mmcv\'s defaults, and says so', async () => {
+    const w = await loadNonLocalWeights(save('plain', mmcvBlock('head.nl.', 6, 3)));
+    expect(w.conventions).toMatchObject({
+      family: null, source: "mmcv default (no known model family at key path 'head.nl.')", mode: 'embedded_gaussian', useScale: true, subSample: true,
+      from: { mode: { kind: 'default' }, useScale: { kind: 'default', detail: 'mmcv default: NonLocal2d use_scale=True' }, subSample: { kind: 'keys' } },
+    });
+  });
+
+  test('Libra\'s neck.refine. is recognised only with C_inter = C and 2-D kernels (BFP: reduction=1)', async () => {
+    const libra = await loadNonLocalWeights(save('libra', mmcvBlock('neck.refine.', 6, 6, { sub: false })));
+    expect(libra.conventions).toMatchObject({ family: 'mmdet-libra-bfp', useScale: false, source: 'key path neck.refine. / neck.N.refine.' });
+    expect(libra.conventions?.from.useScale.detail).toContain('mmdet/models/necks/bfp.py');
+    const halved = await loadNonLocalWeights(save('not-libra', mmcvBlock('neck.refine.', 6, 3, { sub: false })));
+    expect([halved.conventions?.family, halved.defaults.useScale]).toEqual([null, true]);
+  });
+
+  test('mmaction2\'s key path needs 3-D kernels; a DataParallel module. prefix is allowed', async () => {
+    const file = save('mma', { ...mmcv3d('module.backbone.layer3.0.non_local_block.'), ...mmcvBlock('backbone.layer2.1.non_local_block.', 6, 3, { bn: true }) });
+    const w = await loadNonLocalWeights(file, { prefix: 'module.backbone.layer3.0.non_local_block.', mode: 'dot_product' });
+    expect([w.conventions?.family, w.defaults.mode, w.conventions?.from.mode.kind]).toEqual(['mmaction2-resnet3d', 'dot_product', 'option']);
+    const flat = await loadNonLocalWeights(file, { prefix: 'backbone.layer2.1.non_local_block.' });
+    expect([flat.conventions?.family, flat.defaults.mode]).toEqual([null, 'embedded_gaussian']);
+  });
+
+  test('the caller wins over metadata, metadata over the family, the family over the default', async () => {
+    const keys = mmcvBlock('neck.refine.', 6, 6, { sub: false });
+    const meta = await loadNonLocalWeights(save('libra-meta', keys, { use_scale: 'true' }));
+    expect([meta.defaults.useScale, meta.conventions?.from.useScale.kind]).toEqual([true, 'metadata']);
+    const caller = await loadNonLocalWeights(save('libra-meta2', keys, { use_scale: 'true' }), { useScale: false, subSample: true, mode: 'dot_product' });
+    expect(caller.defaults).toEqual({ mode: 'dot_product', useScale: false, subSample: true, poolBeforeConv: false });
+    expect([caller.conventions?.from.useScale.kind, caller.conventions?.from.subSample.kind, caller.conventions?.from.mode.kind]).toEqual(['option', 'option', 'option']);
+    // An mmaction2 block with a mode in its metadata is not ambiguous.
+    const tagged = await loadNonLocalWeights(save('mma-meta', mmcv3d('backbone.layer2.1.non_local_block.'), { mode: 'dot_product' }));
+    expect([tagged.defaults.mode, tagged.conventions?.from.mode.kind]).toEqual(['dot_product', 'metadata']);
+  });
+
+  test('AlexHex7 and Caffe2 are families of their own', async () => {
+    const caffe2: Record<string, Tensor> = {};
+    for (const n of ['theta', 'phi', 'g']) {
+      caffe2[`nl_${n}_w`] = t([3, 6, 1, 1, 1]);
+      caffe2[`nl_${n}_b`] = t([3]);
+    }
+    caffe2['nl_out_w'] = t([6, 3, 1, 1, 1]);
+    caffe2['nl_out_b'] = t([6]);
+    const w = await loadNonLocalWeights(save('caffe2-fam', caffe2));
+    expect(w.conventions).toMatchObject({ family: 'caffe2-video-nonlocal', mode: 'embedded_gaussian', useScale: true, subSample: true, poolBeforeConv: true });
+    expect(w.conventions?.from.mode.detail).toContain('NONLOCAL.USE_SOFTMAX');
+  });
+
+  test('bad loader options are TypeErrors naming the option', async () => {
+    const file = save('opts', mmcvBlock());
+    await expect(loadNonLocalWeights(file, { mode: 'softmax' as never })).rejects.toThrow(new TypeError("options.mode must be one of 'embedded_gaussian', 'gaussian', 'dot_product', 'concatenation', got string \"softmax\""));
+    await expect(loadNonLocalWeights(file, { useScale: 1 as never })).rejects.toThrow(new TypeError('options.useScale must be a boolean, got number 1'));
+    await expect(loadNonLocalWeights(file, { subSample: 'yes' as never })).rejects.toThrow(new TypeError("options.subSample must be a boolean, got string \"yes\""));
+  });
+});
+
 describe('errors list what was expected and what the file holds', () => {
   test('no block at all', async () => {
     await expect(loadNonLocalWeights(save('none', { 'conv.weight': t([2, 2, 1, 1]) }))).rejects.toThrow(/the file holds no non-local block \(no g\.conv\.weight, g\.weight or \*_g_w key\)\. Keys in the file: conv\.weight/);
