@@ -65,8 +65,8 @@ function whatFailed(stderrText: string): string {
 }
 
 /** Starts the server on 127.0.0.1, port 0; resolves with its listening line's address. The child goes into `children`. */
-export function startServer(weightsFile: string, maxBytes: number, children: ChildProcess[]): Promise<{ host: string; port: number }> {
-  const child = spawn(process.execPath, [SERVER, '--weights', weightsFile, '--host', '127.0.0.1', '--port', '0', '--max-bytes', String(maxBytes)], {
+export function startServer(weightsFile: string, maxBytes: number, children: ChildProcess[], extraArgs: readonly string[] = []): Promise<{ host: string; port: number; block: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [SERVER, '--weights', weightsFile, '--host', '127.0.0.1', '--port', '0', '--max-bytes', String(maxBytes), ...extraArgs], {
     env: { ...process.env }, // the server sets OMP_WAIT_POLICY=passive itself unless it is set
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -82,7 +82,8 @@ export function startServer(weightsFile: string, maxBytes: number, children: Chi
       if (nl < 0) return;
       clearTimeout(timer);
       try {
-        resolve((JSON.parse(out.slice(0, nl)) as { listening: { host: string; port: number } }).listening);
+        const ready = JSON.parse(out.slice(0, nl)) as { listening: { host: string; port: number }; block: Record<string, unknown> };
+        resolve({ ...ready.listening, block: ready.block });
       } catch {
         reject(new Error(`unexpected first line from the server: ${out.slice(0, nl)}`));
       }

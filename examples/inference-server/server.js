@@ -3,8 +3,13 @@
 /**
  * A minimal inference server for one non-local block (node:http, no framework).
  *
- *   node examples/inference-server/server.js --weights w.safetensors [--prefix P] [--port 0]
- *        [--host 127.0.0.1] [--max-bytes N] [--threads T] [--max-calls K] [--kernel-nice N]
+ *   node examples/inference-server/server.js --weights w.safetensors [--prefix P] [--mode M]
+ *        [--scale | --no-scale] [--sub-sample | --no-sub-sample] [--port 0] [--host 127.0.0.1]
+ *        [--max-bytes N] [--threads T] [--max-calls K] [--kernel-nice N]
+ *
+ * The block's settings are the checkpoint's (its model family's config where the key path tells
+ * it, e.g. Libra's neck.refine.: use_scale=False) unless the flags set them; the ready line says
+ * which were used.
  *
  * POST /block   body: raw little-endian float32 (Content-Type application/octet-stream, header
  *               X-Shape: 1,256,50,68) or a .npy file (Content-Type application/x-npy).
@@ -40,12 +45,18 @@ const pkgPath = process.env.NONLOCAL_AFFINITY_PACKAGE || path.join(__dirname, '.
 const nl = require(pkgPath);
 
 const USAGE =
-  'usage: node server.js --weights w.safetensors [--prefix P] [--port 0] [--host 127.0.0.1] [--max-bytes N]\n' +
-  '                      [--threads T] [--max-calls K] [--kernel-nice N]';
+  'usage: node server.js --weights w.safetensors [--prefix P] [--mode M] [--scale|--no-scale] [--sub-sample|--no-sub-sample]\n' +
+  '                      [--port 0] [--host 127.0.0.1] [--max-bytes N] [--threads T] [--max-calls K] [--kernel-nice N]';
+
+/** The block flags without a value: each sets one loader option. */
+const SWITCHES = {
+  '--scale': ['useScale', true], '--no-scale': ['useScale', false],
+  '--sub-sample': ['subSample', true], '--no-sub-sample': ['subSample', false],
+};
 
 function parseArgs(argv) {
   const opts = {
-    weights: null, prefix: undefined, port: 0, host: '127.0.0.1', maxBytes: 64 * 1024 * 1024,
+    weights: null, prefix: undefined, block: {}, port: 0, host: '127.0.0.1', maxBytes: 64 * 1024 * 1024,
     threads: undefined, maxCalls: undefined, kernelNice: 10,
   };
   const intArg = (name, v, min) => {
@@ -56,12 +67,18 @@ function parseArgs(argv) {
   };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
+    if (Object.prototype.hasOwnProperty.call(SWITCHES, a)) {
+      const [key, value] = SWITCHES[a];
+      opts.block[key] = value;
+      continue;
+    }
     let v;
     const eq = a.indexOf('=');
     if (a.startsWith('--') && eq > 0) { v = a.slice(eq + 1); a = a.slice(0, eq); } else if (a !== '--help' && a !== '-h') { v = argv[++i]; }
     switch (a) {
       case '--weights': opts.weights = v; break;
       case '--prefix': opts.prefix = v; break;
+      case '--mode': opts.block.mode = v; break; // the loader checks it (a TypeError naming the choices)
       case '--port': opts.port = intArg('--port', v, 0); if (opts.port > 65535) throw new Error('--port must be <= 65535'); break;
       case '--host': opts.host = v; break;
       case '--max-bytes': opts.maxBytes = intArg('--max-bytes', v, 1); break;
@@ -341,7 +358,7 @@ async function start(opts) {
     // A pool request starts libuv's pool (all its workers at once); then they get the lower priority.
     await fs.promises.stat(opts.weights);
     reniced = lowerKernelPriority(opts.kernelNice);
-    weights = await nl.loadNonLocalWeights(opts.weights, opts.prefix === undefined ? {} : { prefix: opts.prefix });
+    weights = await nl.loadNonLocalWeights(opts.weights, { ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }), ...opts.block });
   } catch (e) {
     throw new Error(`cannot load weights: ${e && e.message}`);
   }
@@ -362,10 +379,18 @@ async function start(opts) {
   process.stdout.write(JSON.stringify({
     listening: { host: addr.address, port: addr.port },
     threads, maxCalls: limit, kernelNice: reniced > 0 ? opts.kernelNice : 0,
+    block: blockSettings(weights),
   }) + '\n');
   const stop = () => { server.close(); server.closeAllConnections(); setTimeout(() => process.exit(0), 200).unref(); };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** What the ready line says about the block: the family recognised and the settings in force, with their sources. */
+function blockSettings(weights) {
+  const c = weights.conventions;
+  const from = c ? Object.fromEntries(Object.entries(c.from).map(([k, o]) => [k, o.kind])) : null;
+  return { convention: weights.convention, family: c ? c.family : null, ...weights.defaults, from };
 }
 
 function main() {

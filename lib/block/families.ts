@@ -137,7 +137,7 @@ export type Resolved =
 export function resolveConventions(facts: BlockFacts, explicit: ExplicitSettings): Resolved {
   const family = FAMILIES.find((f) => f.matches(facts)) ?? null;
   const defaults = CONVENTION_DEFAULTS[facts.convention];
-  const source = family === null ? `${facts.convention} default (no known model family at key path '${facts.prefix}')` : `key path ${family.keyPath}`;
+  const source = family === null ? `${facts.convention} default` : `key path ${family.keyPath}`;
   const fromFamily = (detail: string): SettingOrigin => ({ kind: 'family', detail });
   const pick = <T>(given: { value: T; kind: 'option' | 'metadata' } | undefined, fallback: [T, SettingOrigin]): [T, SettingOrigin] =>
     given !== undefined ? [given.value, { kind: given.kind, detail: given.kind === 'option' ? 'passed by the caller' : 'the file\'s __metadata__' }] : fallback;
@@ -165,15 +165,4 @@ export function resolveConventions(facts: BlockFacts, explicit: ExplicitSettings
     return { ok: false, family: family.family, title: family.title, source, choices: family.ambiguousModes, partial: { ...partial, family: family.family, from } };
   }
   return done('embedded_gaussian', { kind: 'default', detail: defaults.mode });
-}
-
-/**
- * The settings that a library default chose and that change the result (use_scale only matters
- * for embedded Gaussian): what the CLI names in its notice, empty when nothing was assumed.
- */
-export function assumedSettings(c: WeightsConventions): string[] {
-  const assumed: string[] = [];
-  if (c.from.mode.kind === 'default') assumed.push(`mode ${c.mode}`);
-  if (c.from.useScale.kind === 'default' && c.mode === 'embedded_gaussian') assumed.push(`use_scale ${c.useScale}`);
-  return assumed;
 }

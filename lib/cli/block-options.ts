@@ -4,8 +4,8 @@
  */
 import * as util from 'node:util';
 import type { Command } from 'commander';
-import { loadNonLocalWeights, nonLocalBlock, type Affinity, type NonLocalBlockOptions, type NonLocalWeights } from '../index';
-import { CliError, describeError, fileError } from './output';
+import { loadNonLocalWeights, nonLocalBlock, type Affinity, type LoadNonLocalWeightsOptions, type NonLocalBlockOptions, type NonLocalWeights } from '../index';
+import { CliError, describeError, fileError, say } from './output';
 import { parseAffinity, parseThreads } from './options';
 
 /** The block options as commander parses them. */
@@ -31,6 +31,29 @@ export function addBlockOptions(command: Command): Command {
     .option('--threads <T>', 'threads per call (default: all cores)', parseThreads);
 }
 
+/** The loader's options: the prefix, and the settings the flags fix (they win over the keys and the family). */
+function loaderOptions(opts: BlockCliOptions): LoadNonLocalWeightsOptions {
+  const options: LoadNonLocalWeightsOptions = {};
+  if (opts.prefix !== undefined) options.prefix = opts.prefix;
+  if (opts.mode !== undefined) options.mode = opts.mode;
+  if (opts.scale !== undefined) options.useScale = opts.scale;
+  if (opts.subSample !== undefined) options.subSample = opts.subSample;
+  return options;
+}
+
+/**
+ * The settings a library default chose (no flag, no metadata, no recognised family) that change
+ * the result — use_scale only matters for embedded Gaussian: what the notice names.
+ */
+export function assumedSettings(weights: NonLocalWeights): string[] {
+  const c = weights.conventions;
+  if (c === undefined) return [];
+  const assumed: string[] = [];
+  if (c.from.mode.kind === 'default') assumed.push(`mode ${c.mode}`);
+  if (c.from.useScale.kind === 'default' && c.mode === 'embedded_gaussian') assumed.push(`use_scale ${c.useScale}`);
+  return assumed;
+}
+
 /** The library options for the parsed flags; unset flags keep the checkpoint's defaults. */
 export function blockOptions(opts: BlockCliOptions, threads?: number): NonLocalBlockOptions {
   const options: NonLocalBlockOptions = {};
@@ -49,9 +72,13 @@ export function blockOptions(opts: BlockCliOptions, threads?: number): NonLocalB
 export async function loadBlockWeights(opts: BlockCliOptions): Promise<NonLocalWeights> {
   let weights: NonLocalWeights;
   try {
-    weights = await loadNonLocalWeights(opts.weights, opts.prefix === undefined ? {} : { prefix: opts.prefix });
+    weights = await loadNonLocalWeights(opts.weights, loaderOptions(opts));
   } catch (error) {
     throw new CliError(fileError(error, opts.weights, 'weights'));
+  }
+  const assumed = assumedSettings(weights);
+  if (assumed.length > 0) {
+    say(`nonlocal-affinity: notice: ${opts.weights}: the block${opts.prefix ? ` at '${opts.prefix}'` : ''} is of no known model family; assuming the ${weights.conventions?.source ?? 'library default'}s: ${assumed.join(', ')} (pass --mode, --scale or --no-scale to choose)`);
   }
   // The probe runs the library's own validation on the smallest input these weights accept
   // (2 per pooled axis), instead of re-implementing which options fit which checkpoint.
@@ -70,17 +97,26 @@ export async function loadBlockWeights(opts: BlockCliOptions): Promise<NonLocalW
   return weights;
 }
 
-/** What the JSON document says about the weights and the options in force. */
+/** What the JSON document says about the weights and the settings in force (the loader resolved the flags). */
 export function describeBlock(opts: BlockCliOptions, weights: NonLocalWeights): Record<string, unknown> {
   return {
     path: opts.weights,
     prefix: opts.prefix ?? null,
     convention: weights.convention,
+    family: weights.conventions?.family ?? null,
     inChannels: weights.inChannels,
     interChannels: weights.interChannels,
     dims: weights.dims,
-    mode: opts.mode ?? weights.defaults.mode,
-    useScale: opts.scale ?? weights.defaults.useScale,
-    subSample: opts.subSample ?? weights.defaults.subSample,
+    mode: weights.defaults.mode,
+    useScale: weights.defaults.useScale,
+    subSample: weights.defaults.subSample,
+    conventions: weights.conventions ?? null,
   };
+}
+
+/** The settings in one phrase for the summary line: "mmcv mmdet-libra-bfp: embedded_gaussian, use_scale false, sub_sample false". */
+export function settingsText(weights: NonLocalWeights): string {
+  const d = weights.defaults;
+  const family = weights.conventions?.family;
+  return `${weights.convention}${family ? ` ${family}` : ''}: ${d.mode}${d.mode === 'embedded_gaussian' ? `, use_scale ${d.useScale}` : ''}, sub_sample ${d.subSample}`;
 }

@@ -15,6 +15,7 @@ import { registerBench } from './commands/bench';
 import { registerBlock } from './commands/block';
 import { registerDemo } from './commands/demo';
 import { registerInfo } from './commands/info';
+import { registerInspect } from './commands/inspect';
 import { registerMap } from './commands/map';
 import { EXIT_OK, EXIT_USAGE, printJson } from './output';
 
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerBlock(program);
   registerBatch(program);
   registerMap(program);
+  registerInspect(program);
   registerBench(program);
   registerInfo(program);
   registerDemo(program);

@@ -190,7 +190,7 @@ describe('model families and where each setting came from', () => {
   test('an unrecognised mmcv block gets mmcv\'s defaults, and says so', async () => {
     const w = await loadNonLocalWeights(save('plain', mmcvBlock('head.nl.', 6, 3)));
     expect(w.conventions).toMatchObject({
-      family: null, source: "mmcv default (no known model family at key path 'head.nl.')", mode: 'embedded_gaussian', useScale: true, subSample: true,
+      family: null, source: 'mmcv default', mode: 'embedded_gaussian', useScale: true, subSample: true,
       from: { mode: { kind: 'default' }, useScale: { kind: 'default', detail: 'mmcv default: NonLocal2d use_scale=True' }, subSample: { kind: 'keys' } },
     });
   });

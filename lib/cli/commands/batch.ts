@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import type { Command } from 'commander';
 import { info, nonLocalBlockAsync, writeNpy, type NonLocalWeights, type Tensor } from '../../index';
 import { planBatch, type BatchItem } from '../batch-inputs';
-import { addBlockOptions, blockOptions, describeBlock, loadBlockWeights, type BlockCliOptions } from '../block-options';
+import { addBlockOptions, blockOptions, describeBlock, loadBlockWeights, settingsText, type BlockCliOptions } from '../block-options';
 import { readInput } from '../files';
 import { CliError, describeError, errorCode, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, fileError, msSince, printJson, say, type FileError } from '../output';
 import { parsePositiveInt, parseShard, type Shard } from '../options';
@@ -92,7 +92,7 @@ async function batch(args: string[], opts: BatchOptions): Promise<number> {
   }
   const shardText = opts.shard === undefined ? '' : ` (shard ${opts.shard.index}/${opts.shard.count} of ${counts.inputs})`;
   say(
-    `batch: ${counts.done} done, ${counts.skipped} skipped (output exists), ${counts.failed} failed` +
+    `batch (${settingsText(weights)}): ${counts.done} done, ${counts.skipped} skipped (output exists), ${counts.failed} failed` +
       `${counts.notProcessed > 0 ? `, ${counts.notProcessed} not processed (${run.stopReason ?? ''})` : ''} of ${counts.selected} input${counts.selected === 1 ? '' : 's'}${shardText} in ${(totalMs / 1000).toFixed(1)} s`,
   );
   return exitCode;

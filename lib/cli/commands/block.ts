@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { info, nonLocalBlockAsync, writeNpy, type Tensor } from '../../index';
-import { addBlockOptions, blockOptions, describeBlock, loadBlockWeights, type BlockCliOptions } from '../block-options';
+import { addBlockOptions, blockOptions, describeBlock, loadBlockWeights, settingsText, type BlockCliOptions } from '../block-options';
 import { readInput, refuseOverwritingInputs } from '../files';
 import { CliError, errorCode, describeError, EXIT_OK, fileError, msSince, msText, print, printJson, say, shapeText } from '../output';
 import { runCommand, type CommonOptions } from '../run';
@@ -65,7 +65,7 @@ async function block(opts: BlockOptions): Promise<number> {
     });
   } else {
     print(`${opts.output} ${shapeText(z.shape)}`);
-    say(`block: ${weights.convention} ${String(described.mode)}, ${here.isa}, ${threads} thread${threads === 1 ? '' : 's'}: weights ${msText(weightsMs)}, read ${msText(readMs)}, compute ${msText(computeMs)}, write ${msText(writeMs)}`);
+    say(`block: ${settingsText(weights)}; ${here.isa}, ${threads} thread${threads === 1 ? '' : 's'}: weights ${msText(weightsMs)}, read ${msText(readMs)}, compute ${msText(computeMs)}, write ${msText(writeMs)}`);
   }
   return EXIT_OK;
 }
