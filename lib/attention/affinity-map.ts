@@ -2,21 +2,23 @@
  * The normalised affinity matrix itself, [.., N, M], for inspection and pictures (the paper's
  * attention maps). Unlike attention() this does hold N×M, so it refuses sizes over a limit.
  */
-import { resolveQueryKey, type AttentionOptions } from './args';
+import { biasRowOffset, kvHeadOf, resolveQueryKey, visibleKeyEnd, type AttentionOptions } from './args';
 import { formatShape, type Tensor } from '../core/tensor';
 import { rangeError, typeError } from '../core/validation';
 
-export interface AffinityMapOptions extends Pick<AttentionOptions, 'affinity' | 'scale' | 'heads' | 'keyPaddingMask' | 'concatWeights'> {
+export interface AffinityMapOptions extends Pick<AttentionOptions, 'affinity' | 'scale' | 'heads' | 'kvHeads' | 'keyPaddingMask' | 'causal' | 'attentionBias' | 'concatWeights'> {
   /** Largest map (B·H·N·M elements) to allocate; default 2^25 (128 MiB of float32). */
   maxElements?: number;
 }
 
-const MAP_OPTION_NAMES = ['affinity', 'scale', 'heads', 'keyPaddingMask', 'concatWeights', 'maxElements'] as const;
+const MAP_OPTION_NAMES = ['affinity', 'scale', 'heads', 'kvHeads', 'keyPaddingMask', 'causal', 'attentionBias', 'concatWeights', 'maxElements'] as const;
 const DEFAULT_MAX_ELEMENTS = 2 ** 25;
 
 /**
  * Row i holds f(q_i, k_j)/C_i over the keys j: a softmax row (sums to 1) for the Gaussian modes,
- * f/M' for dot_product and concatenation; masked keys are 0. Computed in float64, stored as float32.
+ * f/M' for dot_product and concatenation; keys masked by the padding mask, the causal mask or a
+ * −Infinity bias are 0 (a row that sees no key is all 0). The bias is added to the logits before
+ * the softmax, as in attention(). Computed in float64, stored as float32.
  *
  * @returns `[N, M]` (rank 2), `[B, N, M]` (rank 3, one head), or `[B, H, N, M]`
  * @throws {RangeError} when the map would exceed `maxElements`, or on the same input errors as attention()
@@ -34,42 +36,47 @@ export function affinityMap(query: Tensor, key: Tensor, options?: AffinityMapOpt
   if (size > limit) {
     throw rangeError(`affinityMap would allocate ${formatShape(shape)} = ${size} elements, over options.maxElements = ${limit}; use attention() (which never holds N×M) or pass a smaller query`);
   }
-  const strides = (rows: number): [number, number, number] =>
-    p.layout === 0 ? [rows * H * dk, dk, H * dk] : [H * rows * dk, rows * dk, dk];
-  const [qb, qh, qr] = strides(N);
-  const [kb, kh, kr] = strides(M);
+  const strides = (heads: number, rows: number): [number, number, number] =>
+    p.layout === 0 ? [rows * heads * dk, dk, heads * dk] : [heads * rows * dk, rows * dk, dk];
+  const [qb, qh, qr] = strides(H, N);
+  const [kb, kh, kr] = strides(p.kvHeads, M);
   const q = p.query.data;
   const k = p.key.data;
   const out = new Float32Array(size);
   const row = new Float64Array(M);
   const softmax = p.affinity === 'embedded_gaussian' || p.affinity === 'gaussian';
   for (let b = 0; b < B; b++) {
-    const live = (j: number): boolean => p.mask === null || p.mask[b * M + j] !== 0;
-    let liveCount = 0;
-    for (let j = 0; j < M; j++) if (live(j)) liveCount++;
+    const seen = (j: number): boolean => p.mask === null || p.mask[b * M + j] !== 0;
     for (let h = 0; h < H; h++) {
+      const g = kvHeadOf(p, h);
       for (let i = 0; i < N; i++) {
         const base = ((b * H + h) * N + i) * M;
-        if (liveCount === 0) continue; // all keys masked: the row stays 0
+        const end = visibleKeyEnd(p, i);
+        const biasRow = biasRowOffset(p, b, h, i);
         const qi = b * qb + h * qh + i * qr;
         const queryDot = p.concatQuery === null ? 0 : dotAt(q, qi, p.concatQuery, 0, dk);
         let max = -Infinity;
-        for (let j = 0; j < M; j++) {
-          if (!live(j)) continue;
-          const kj = b * kb + h * kh + j * kr;
+        let live = 0;
+        for (let j = 0; j < end; j++) {
+          if (!seen(j)) continue;
+          live++;
+          const kj = b * kb + g * kh + j * kr;
           row[j] = p.concatKey !== null ? Math.max(0, queryDot + dotAt(k, kj, p.concatKey, 0, dk)) : p.scale * dotAt(q, qi, k, kj, dk);
-          if (row[j] > max) max = row[j];
+          if (biasRow >= 0) row[j] += p.bias![biasRow + j];
+          if (row[j] > max || Number.isNaN(row[j])) max = Number.isNaN(max) ? max : row[j];
         }
-        let denominator = liveCount;
+        let denominator = live;
         if (softmax) {
           denominator = 0;
-          for (let j = 0; j < M; j++) {
-            if (!live(j)) continue;
-            row[j] = Math.exp(row[j] - max);
+          const shift = max === -Infinity ? 0 : max;
+          for (let j = 0; j < end; j++) {
+            if (!seen(j)) continue;
+            row[j] = Math.exp(row[j] - shift);
             denominator += row[j];
           }
         }
-        for (let j = 0; j < M; j++) out[base + j] = live(j) ? row[j] / denominator : 0;
+        if (denominator === 0) continue; // no key seen: the row stays 0
+        for (let j = 0; j < end; j++) if (seen(j)) out[base + j] = row[j] / denominator;
       }
     }
   }

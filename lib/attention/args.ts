@@ -28,6 +28,24 @@ export interface AttentionOptions {
   heads?: number;
   /** Uint8Array [B, M] (or [M] for rank 2): 0 = ignore that key. A query whose keys are all masked gets zeros. */
   keyPaddingMask?: Uint8Array;
+  /**
+   * Causal masking: true = 'upper-left' (query i sees keys j ≤ i, PyTorch is_causal), 'lower-right'
+   * (j ≤ i + M − N: the last query sees every key, as a KV cache needs); default false. Key blocks
+   * no query may see are skipped. A query that sees no key gets zeros.
+   */
+  causal?: boolean | 'upper-left' | 'lower-right';
+  /**
+   * Softmax affinities only: added to the logits after the scale, softmax(s·q·kᵀ + bias). Shape
+   * [B|1, H|1, N, M] (size-1 axes broadcast, no copy) or [N, M]. −Infinity masks an entry; a row of
+   * only −Infinity gives zeros.
+   */
+  attentionBias?: Tensor;
+  /**
+   * Grouped-query attention, rank-3 inputs: key and value carry kvHeads heads (last axis kvHeads·d)
+   * and query head h reads KV head ⌊h / (heads / kvHeads)⌋; must divide heads. Rank 4 takes it from
+   * key.shape[1]. Default: heads.
+   */
+  kvHeads?: number;
   /** 'concatenation' only (and required there): w_q and w_k, each a Float32Array of the per-head q/k width. */
   concatWeights?: { query: Float32Array; key: Float32Array };
   /** Threads for this call; default the package-wide default (the machine's cores). */
@@ -38,7 +56,10 @@ export interface AttentionOptions {
   signal?: AbortSignal;
 }
 
-export const ATTENTION_OPTION_NAMES = ['affinity', 'scale', 'heads', 'keyPaddingMask', 'concatWeights', 'threads', 'out', 'signal'] as const;
+export const ATTENTION_OPTION_NAMES = ['affinity', 'scale', 'heads', 'kvHeads', 'keyPaddingMask', 'causal', 'attentionBias', 'concatWeights', 'threads', 'out', 'signal'] as const;
+
+/** The descriptor's causal codes: none, upper-left, lower-right. */
+const CAUSAL_CODES = { false: 0, true: 1, 'upper-left': 1, 'lower-right': 2 } as const;
 
 /**
  * A fully checked call: every size, stride layout and option resolved — the native descriptor's
@@ -89,13 +110,16 @@ function resolveCall(queryIn: unknown, keyIn: unknown, valueIn: unknown, options
   const k = key.shape;
   const v = value.shape;
   const lead = rank - 2; // leading batch/head axes
-  for (let axis = 0; axis < lead; axis++) {
-    const label = axis === 0 ? 'batch' : 'heads';
-    if (k[axis] !== q[axis]) throw rangeError(`key.shape[${axis}] (${label}) must equal query.shape[${axis}] = ${q[axis]}; got key ${formatShape(k)}, query ${formatShape(q)}`);
-    if (v[axis] !== q[axis]) throw rangeError(`value.shape[${axis}] (${label}) must equal query.shape[${axis}] = ${q[axis]}; got value ${formatShape(v)}, query ${formatShape(q)}`);
+  if (lead >= 1) {
+    if (k[0] !== q[0]) throw rangeError(`key.shape[0] (batch) must equal query.shape[0] = ${q[0]}; got key ${formatShape(k)}, query ${formatShape(q)}`);
+    if (v[0] !== q[0]) throw rangeError(`value.shape[0] (batch) must equal query.shape[0] = ${q[0]}; got value ${formatShape(v)}, query ${formatShape(q)}`);
   }
-  if (k[lead + 1] !== q[lead + 1]) {
-    throw rangeError(`key.shape[${lead + 1}] must equal query.shape[${lead + 1}] = ${q[lead + 1]} (the q/k width); got key ${formatShape(k)}, query ${formatShape(q)}`);
+  if (lead === 2) {
+    // Grouped-query heads: K and V may have fewer heads (Hkv), dividing the query's.
+    if (v[1] !== k[1]) throw rangeError(`value.shape[1] (KV heads) must equal key.shape[1] = ${k[1]}; got value ${formatShape(v)}, key ${formatShape(k)}`);
+    if (q[1] % k[1] !== 0) {
+      throw rangeError(`key.shape[1] (${k[1]} KV heads) must divide query.shape[1] = ${q[1]} heads (grouped-query attention); got key ${formatShape(k)}, query ${formatShape(q)}`);
+    }
   }
   if (v[lead] !== k[lead]) {
     throw rangeError(`value.shape[${lead}] must equal key.shape[${lead}] = ${k[lead]} (the number of keys M); got value ${formatShape(v)}, key ${formatShape(k)}`);
@@ -103,10 +127,13 @@ function resolveCall(queryIn: unknown, keyIn: unknown, valueIn: unknown, options
 
   const batch = rank >= 3 ? q[0] : 1;
   let heads = rank === 4 ? q[1] : 1;
+  let kvHeads = rank === 4 ? k[1] : 1;
   const queries = q[lead];
   const keys = k[lead];
   let keyWidth = q[lead + 1];
   let valueWidth = v[lead + 1];
+  let kvKeyWidth = k[lead + 1];
+  let kvValueWidth = valueWidth;
 
   if (options.heads !== undefined) {
     const h = options.heads;
@@ -118,12 +145,35 @@ function resolveCall(queryIn: unknown, keyIn: unknown, valueIn: unknown, options
       if (h !== 1) throw rangeError(`options.heads applies to rank-3 inputs [B, N, D]; for rank 2 use rank-3 [1, N, D] (got heads ${h})`);
     } else {
       if (keyWidth % h !== 0) throw rangeError(`options.heads (${h}) must divide the q/k width query.shape[2] = ${keyWidth}`);
-      if (valueIn === NO_VALUE) valueWidth = h;
-      if (valueWidth % h !== 0) throw rangeError(`options.heads (${h}) must divide the value width value.shape[2] = ${valueWidth}`);
       heads = h;
       keyWidth /= h;
-      valueWidth /= h;
     }
+  }
+  if (options.kvHeads !== undefined) {
+    const g = options.kvHeads;
+    if (typeof g !== 'number') throw typeError('options.kvHeads', 'a positive integer', g);
+    if (!Number.isSafeInteger(g) || g < 1) throw rangeError(`options.kvHeads must be a positive integer, got ${g}`);
+    if (rank === 4 && g !== kvHeads) throw rangeError(`options.kvHeads (${g}) must match key.shape[1] = ${kvHeads} for rank-4 inputs [B, Hkv, M, dk]`);
+    if (rank === 2 && g !== 1) throw rangeError(`options.kvHeads applies to rank-3 inputs [B, M, Hkv·dk]; for rank 2 use rank-3 [1, M, D] (got kvHeads ${g})`);
+    if (heads % g !== 0) throw rangeError(`options.kvHeads (${g}) must divide options.heads (${heads}): each KV head serves heads / kvHeads query heads`);
+    kvHeads = g;
+  } else if (rank === 3) {
+    kvHeads = heads;
+  }
+  if (rank === 3) {
+    // K and V: kvHeads heads of the query's per-head width.
+    if (kvKeyWidth !== kvHeads * keyWidth && kvHeads === heads) {
+      throw rangeError(`key.shape[2] must equal query.shape[2] = ${q[2]} (the q/k width); got key ${formatShape(k)}, query ${formatShape(q)}`);
+    }
+    if (kvKeyWidth !== kvHeads * keyWidth) {
+      throw rangeError(`key.shape[2] must be kvHeads · dk = ${kvHeads} · ${keyWidth} = ${kvHeads * keyWidth}; got key ${formatShape(k)}, query ${formatShape(q)} with heads ${heads}`);
+    }
+    if (valueIn === NO_VALUE) kvValueWidth = kvHeads;
+    if (kvValueWidth % kvHeads !== 0) throw rangeError(`${kvHeads === heads ? 'options.heads' : 'options.kvHeads'} (${kvHeads}) must divide the value width value.shape[2] = ${kvValueWidth}`);
+    valueWidth = kvValueWidth / kvHeads;
+    kvKeyWidth = keyWidth;
+  } else if (kvKeyWidth !== keyWidth) {
+    throw rangeError(`key.shape[${lead + 1}] must equal query.shape[${lead + 1}] = ${keyWidth} (the q/k width); got key ${formatShape(k)}, query ${formatShape(q)}`);
   }
 
   const affinity = requireAffinity(options.affinity ?? 'embedded_gaussian', 'options.affinity');
@@ -143,6 +193,30 @@ function resolveCall(queryIn: unknown, keyIn: unknown, valueIn: unknown, options
       throw rangeError(`options.keyPaddingMask has ${m.length} elements but must have shape [${batch}, ${keys}] (B, M) = ${batch * keys} elements`);
     }
     mask = m;
+  }
+
+  const causalIn = options.causal ?? false;
+  if (causalIn !== true && causalIn !== false && causalIn !== 'upper-left' && causalIn !== 'lower-right') {
+    throw typeError('options.causal', "true, false, 'upper-left' or 'lower-right'", causalIn);
+  }
+  const causal = CAUSAL_CODES[String(causalIn) as keyof typeof CAUSAL_CODES];
+
+  let bias: Float32Array | null = null;
+  let biasBatch = 0;
+  let biasHeads = 1;
+  if (options.attentionBias !== undefined) {
+    if (affinity !== 'embedded_gaussian' && affinity !== 'gaussian') {
+      throw typeError('options.attentionBias', `used with a softmax affinity ('embedded_gaussian' or 'gaussian'): it is added to the logits before the softmax, and affinity '${affinity}' has none`, options.attentionBias);
+    }
+    const t = requireTensor(options.attentionBias, 'options.attentionBias');
+    const s = t.shape;
+    const expected = `[B|1, H|1, N, M] = [${batch}|1, ${heads}|1, ${queries}, ${keys}] or [N, M] = [${queries}, ${keys}]`;
+    const fits4 = s.length === 4 && (s[0] === 1 || s[0] === batch) && (s[1] === 1 || s[1] === heads) && s[2] === queries && s[3] === keys;
+    const fits2 = s.length === 2 && s[0] === queries && s[1] === keys;
+    if (!fits4 && !fits2) throw rangeError(`options.attentionBias must have shape ${expected}, got ${formatShape(s)}`);
+    bias = t.data;
+    biasBatch = fits4 ? s[0] : 1;
+    biasHeads = fits4 ? s[1] : 1;
   }
 
   let concatQuery: Float32Array | null = null;
@@ -172,12 +246,12 @@ function resolveCall(queryIn: unknown, keyIn: unknown, valueIn: unknown, options
     options.out === undefined
       ? null
       : requireOut(options.out, outSize, outShape, `a Float32Array of length ${outSize} (output shape ${formatShape(outShape)})`, [
-          ['query', query.data], ['key', key.data], ['value', value.data], ['keyPaddingMask', mask], ['concatWeights.query', concatQuery], ['concatWeights.key', concatKey],
+          ['query', query.data], ['key', key.data], ['value', value.data], ['keyPaddingMask', mask], ['attentionBias', bias], ['concatWeights.query', concatQuery], ['concatWeights.key', concatKey],
         ]);
 
   return {
-    query, key, value, layout: rank === 4 ? 1 : 0, batch, heads, queries, keys, keyWidth, valueWidth,
-    affinity, scale, mask, concatQuery, concatKey, threads, outShape, outSize, out,
+    query, key, value, layout: rank === 4 ? 1 : 0, batch, heads, kvHeads, queries, keys, keyWidth, valueWidth,
+    affinity, scale, mask, causal, bias, biasBatch, biasHeads, concatQuery, concatKey, threads, outShape, outSize, out,
   };
 }
 
@@ -186,4 +260,27 @@ function standInValue(key: Tensor): Tensor {
   const shape = key.shape.slice();
   shape[shape.length - 1] = 1;
   return { data: new Float32Array(0), shape };
+}
+
+/**
+ * The keys query i sees under the plan's causal mask: j < visibleKeyEnd(plan, i) (all M without
+ * one). Upper-left: j ≤ i; lower-right: j ≤ i + M − N. (The native kernel applies the same rule.)
+ */
+export function visibleKeyEnd(plan: AttentionPlan, i: number): number {
+  if (plan.causal === 0) return plan.keys;
+  const offset = plan.causal === 1 ? 0 : plan.keys - plan.queries;
+  return Math.max(0, Math.min(plan.keys, i + offset + 1));
+}
+
+/** Where the bias row of (batch b, head h, query i) starts in plan.bias (broadcast axes stride 0); -1 without a bias. */
+export function biasRowOffset(plan: AttentionPlan, b: number, h: number, i: number): number {
+  if (plan.bias === null) return -1;
+  const bb = plan.biasBatch === 1 ? 0 : b;
+  const hh = plan.biasHeads === 1 ? 0 : h;
+  return ((bb * plan.biasHeads + hh) * plan.queries + i) * plan.keys;
+}
+
+/** The KV head query head h reads (grouped-query attention): ⌊h / (H / Hkv)⌋. */
+export function kvHeadOf(plan: AttentionPlan, h: number): number {
+  return Math.floor(h / (plan.heads / plan.kvHeads));
 }

@@ -20,8 +20,13 @@ function descriptor(plan: AttentionPlan): NativeAttentionDescriptor {
       affinity: AFFINITY_CODES[plan.affinity],
       threads: plan.threads,
       scale: plan.scale,
+      kvHeads: plan.kvHeads,
+      causal: plan.causal,
+      biasBatch: plan.biasBatch,
+      biasHeads: plan.biasHeads,
     }),
     mask: plan.mask,
+    bias: plan.bias,
     concatQuery: plan.concatQuery,
     concatKey: plan.concatKey,
   };
@@ -73,6 +78,7 @@ export async function attentionAsync(query: Tensor, key: Tensor, value: Tensor, 
   const d = descriptor(plan);
   // The small arrays too are the call's own, like the tensors.
   d.mask = plan.mask === null ? null : plan.mask.slice();
+  d.bias = plan.bias === null ? null : plan.bias.slice();
   d.concatQuery = plan.concatQuery === null ? null : plan.concatQuery.slice();
   d.concatKey = plan.concatKey === null ? null : plan.concatKey.slice();
   const data = await runAsyncCall({

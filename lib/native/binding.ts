@@ -24,10 +24,21 @@ export interface AttentionSizes {
   affinity: AffinityCode;
   threads: number;
   scale: number;
+  /** Hkv: K and V heads (divides heads) */
+  kvHeads: number;
+  /** 0 none, 1 upper-left (j ≤ i), 2 lower-right (j ≤ i + M − N) */
+  causal: 0 | 1 | 2;
+  /** the bias's batch extent: 0 = no bias, 1 = broadcast, or B */
+  biasBatch: number;
+  /** the bias's head extent: 1 = broadcast, or H */
+  biasHeads: number;
 }
 
 /** sizes' order (native/binding/attention_args.cc SizeField must match). */
-export const ATTENTION_SIZE_FIELDS = ['layout', 'batch', 'heads', 'queries', 'keys', 'keyWidth', 'valueWidth', 'affinity', 'threads', 'scale'] as const satisfies readonly (keyof AttentionSizes)[];
+export const ATTENTION_SIZE_FIELDS = [
+  'layout', 'batch', 'heads', 'queries', 'keys', 'keyWidth', 'valueWidth', 'affinity', 'threads', 'scale',
+  'kvHeads', 'causal', 'biasBatch', 'biasHeads',
+] as const satisfies readonly (keyof AttentionSizes)[];
 
 /**
  * The descriptor the TypeScript layer hands to the native operator (see
@@ -42,6 +53,8 @@ export interface NativeAttentionDescriptor {
   mask: Uint8Array | null;
   concatQuery: Float32Array | null;
   concatKey: Float32Array | null;
+  /** the additive bias [biasBatch, biasHeads, N, M], or null */
+  bias: Float32Array | null;
   /** optional cancel flag: one Int32Array element, nonzero = stop */
   cancel?: Int32Array | null;
 }

@@ -2,7 +2,7 @@
  * reference.attention in plain TypeScript. Sums are accumulated in float64; a row's softmax is
  * two-pass (max, then exp and sum), the textbook form rather than the kernel's online one.
  */
-import { resolveAttention, type AttentionOptions } from '../attention/args';
+import { biasRowOffset, kvHeadOf, resolveAttention, visibleKeyEnd, type AttentionOptions } from '../attention/args';
 import type { Tensor } from '../core/tensor';
 import { refuseSignal } from '../core/validation';
 
@@ -14,14 +14,14 @@ export function attention(query: Tensor, key: Tensor, value: Tensor, options?: A
   const p = resolveAttention(query, key, value, options);
   refuseSignal(options, 'attentionAsync');
   const out = p.out ?? new Float32Array(p.outSize);
-  const { heads: H, queries: N, keys: M, keyWidth: dk, valueWidth: dv } = p;
+  const { heads: H, kvHeads: Hkv, queries: N, keys: M, keyWidth: dk, valueWidth: dv } = p;
   // Element strides [batch, head, row] of the two layouts: [B, N, H·d] and [B, H, N, d].
-  const strides = (rows: number, width: number): [number, number, number] =>
-    p.layout === 0 ? [rows * H * width, width, H * width] : [H * rows * width, rows * width, width];
-  const [qb, qh, qr] = strides(N, dk);
-  const [kb, kh, kr] = strides(M, dk);
-  const [vb, vh, vr] = strides(M, dv);
-  const [ob, oh, or] = strides(N, dv);
+  const strides = (heads: number, rows: number, width: number): [number, number, number] =>
+    p.layout === 0 ? [rows * heads * width, width, heads * width] : [heads * rows * width, rows * width, width];
+  const [qb, qh, qr] = strides(H, N, dk);
+  const [kb, kh, kr] = strides(Hkv, M, dk);
+  const [vb, vh, vr] = strides(Hkv, M, dv);
+  const [ob, oh, or] = strides(H, N, dv);
   const q = p.query.data;
   const k = p.key.data;
   const v = p.value.data;
@@ -31,42 +31,45 @@ export function attention(query: Tensor, key: Tensor, value: Tensor, options?: A
 
   for (let b = 0; b < p.batch; b++) {
     const mask = p.mask === null ? null : p.mask.subarray(b * M, (b + 1) * M);
-    let live = 0;
-    for (let j = 0; j < M; j++) if (mask === null || mask[j] !== 0) live++;
+    const seen = (j: number): boolean => mask === null || mask[j] !== 0;
     for (let h = 0; h < H; h++) {
-      const keyDots = p.affinity === 'concatenation' ? concatKeyDots(k, b * kb + h * kh, kr, M, dk, p.concatKey!) : null;
+      const g = kvHeadOf(p, h);
+      const keyDots = p.affinity === 'concatenation' ? concatKeyDots(k, b * kb + g * kh, kr, M, dk, p.concatKey!) : null;
       for (let i = 0; i < N; i++) {
+        const end = visibleKeyEnd(p, i);
+        const biasRow = biasRowOffset(p, b, h, i);
         const qi = b * qb + h * qh + i * qr;
+        let live = 0;
+        let max = -Infinity;
+        const queryDot = p.affinity === 'concatenation' ? dot(q, qi, p.concatQuery!, 0, dk) : 0;
+        for (let j = 0; j < end; j++) {
+          if (!seen(j)) continue;
+          live++;
+          let f = keyDots !== null ? Math.max(0, queryDot + keyDots[j]) : p.scale * dot(q, qi, k, b * kb + g * kh + j * kr, dk);
+          if (biasRow >= 0) f += p.bias![biasRow + j];
+          weights[j] = f;
+          if (f > max || Number.isNaN(f)) max = Number.isNaN(max) ? max : f;
+        }
         let denominator = live;
-        if (live > 0) {
-          let max = -Infinity;
-          const queryDot = p.affinity === 'concatenation' ? dot(q, qi, p.concatQuery!, 0, dk) : 0;
-          for (let j = 0; j < M; j++) {
-            if (mask !== null && mask[j] === 0) continue;
-            const f = keyDots !== null ? Math.max(0, queryDot + keyDots[j]) : p.scale * dot(q, qi, k, b * kb + h * kh + j * kr, dk);
-            weights[j] = f;
-            if (f > max) max = f;
-          }
-          if (softmax) {
-            denominator = 0;
-            for (let j = 0; j < M; j++) {
-              if (mask !== null && mask[j] === 0) continue;
-              weights[j] = Math.exp(weights[j] - max);
-              denominator += weights[j];
-            }
+        if (softmax) {
+          // A row whose logits are all −∞ (masked by the bias) sees no key: zeros, like M' = 0.
+          denominator = 0;
+          const shift = max === -Infinity ? 0 : max;
+          for (let j = 0; j < end; j++) {
+            if (!seen(j)) continue;
+            weights[j] = Math.exp(weights[j] - shift);
+            denominator += weights[j];
           }
         }
         acc.fill(0);
-        if (live > 0) {
-          for (let j = 0; j < M; j++) {
-            if (mask !== null && mask[j] === 0) continue;
-            const w = weights[j];
-            const vj = b * vb + h * vh + j * vr;
-            for (let c = 0; c < dv; c++) acc[c] += w * v[vj + c];
-          }
+        for (let j = 0; j < end; j++) {
+          if (!seen(j)) continue;
+          const w = weights[j];
+          const vj = b * vb + g * vh + j * vr;
+          for (let c = 0; c < dv; c++) acc[c] += w * v[vj + c];
         }
         const oi = b * ob + h * oh + i * or;
-        for (let c = 0; c < dv; c++) out[oi + c] = live > 0 ? acc[c] / denominator : 0;
+        for (let c = 0; c < dv; c++) out[oi + c] = denominator === 0 ? 0 : acc[c] / denominator;
       }
     }
   }

@@ -13,11 +13,15 @@ constexpr const char* kWhat = "descriptor";
 
 // descriptor.sizes, in order (lib/native/binding.ts ATTENTION_SIZE_FIELDS must match).
 enum SizeField : int { kLayout, kBatch, kHeads, kQueries, kKeys, kKeyWidth, kValueWidth, kAffinity,
-                       kThreads, kScale, kSizeFields };
+                       kThreads, kScale, kKvHeads, kCausal, kBiasBatch, kBiasHeads, kSizeFields };
 constexpr const char* kSizeNames[kSizeFields] = {"layout",   "batch",      "heads",
                                                  "queries",  "keys",       "keyWidth",
                                                  "valueWidth", "affinity", "threads",
-                                                 "scale"};
+                                                 "scale",    "kvHeads",    "causal",
+                                                 "biasBatch", "biasHeads"};
+
+// descriptor.sizes.causal: 0 none, 1 upper-left (j ≤ i), 2 lower-right (j ≤ i + M − N).
+constexpr int64_t kCausalUpperLeft = 1;
 
 nonlocal::Strides StridesFor(int64_t layout, int64_t heads, int64_t rows, int64_t width) {
   if (layout == 0) return nonlocal::Strides{rows * heads * width, width, heads * width};  // [B,N,H,d]
@@ -55,13 +59,18 @@ AttentionCall ParseAttentionCall(const Napi::CallbackInfo& info) {
   const int64_t dv = integer(kValueWidth, 1, kMaxDim);
   const int64_t affinity = integer(kAffinity, 0, 3);
   const int64_t threads = integer(kThreads, 1, nonlocal::kMaxThreads);
+  const int64_t hkv = integer(kKvHeads, 1, h);
+  if (h % hkv != 0) throw Napi::RangeError::New(env, "descriptor.kvHeads must divide descriptor.heads");
+  const int64_t causal = integer(kCausal, 0, 2);
+  const int64_t bias_batch = integer(kBiasBatch, 0, b);  // 0: no bias
+  const int64_t bias_heads = integer(kBiasHeads, 1, h);
   const double scale = sizes[kScale];
   if (!std::isfinite(scale) || scale <= 0.0)
     throw Napi::RangeError::New(env, "descriptor.scale must be a finite number > 0");
 
   RequireLength(env, q.length, CheckedProduct({b, h, n, dk}), "query", [&] { return Shape(layout, b, h, n, dk); });
-  RequireLength(env, k.length, CheckedProduct({b, h, m, dk}), "key", [&] { return Shape(layout, b, h, m, dk); });
-  RequireLength(env, v.length, CheckedProduct({b, h, m, dv}), "value", [&] { return Shape(layout, b, h, m, dv); });
+  RequireLength(env, k.length, CheckedProduct({b, hkv, m, dk}), "key", [&] { return Shape(layout, b, hkv, m, dk); });
+  RequireLength(env, v.length, CheckedProduct({b, hkv, m, dv}), "value", [&] { return Shape(layout, b, hkv, m, dv); });
   RequireLength(env, out.length, CheckedProduct({b, h, n, dv}), "out", [&] { return Shape(layout, b, h, n, dv); });
   for (const FloatView* input : {&q, &k, &v})
     if (Overlaps(out.data, out.length * 4, input->data, input->length * 4))
@@ -70,6 +79,7 @@ AttentionCall ParseAttentionCall(const Napi::CallbackInfo& info) {
   nonlocal::AttentionProblem p{};
   p.batch = b;
   p.heads = h;
+  p.kv_heads = hkv;
   p.queries = n;
   p.keys = m;
   p.key_width = dk;
@@ -79,11 +89,29 @@ AttentionCall ParseAttentionCall(const Napi::CallbackInfo& info) {
   p.value = v.data;
   p.out = out.data;
   p.query_strides = StridesFor(layout, h, n, dk);
-  p.key_strides = StridesFor(layout, h, m, dk);
-  p.value_strides = StridesFor(layout, h, m, dv);
+  p.key_strides = StridesFor(layout, hkv, m, dk);
+  p.value_strides = StridesFor(layout, hkv, m, dv);
   p.out_strides = StridesFor(layout, h, n, dv);
   p.affinity = static_cast<nonlocal::Affinity>(affinity);
   p.scale = static_cast<float>(scale);
+  p.causal = causal != 0;
+  p.causal_offset = causal == kCausalUpperLeft ? 0 : m - n;
+
+  if (bias_batch != 0) {
+    if ((bias_batch != 1 && bias_batch != b) || (bias_heads != 1 && bias_heads != h))
+      throw Napi::RangeError::New(env, "descriptor.biasBatch / biasHeads must be 1 or the batch / head count");
+    if (p.affinity != nonlocal::Affinity::kEmbeddedGaussian && p.affinity != nonlocal::Affinity::kGaussian)
+      throw Napi::TypeError::New(env, "attentionBias is for the softmax affinities only");
+    const FloatView bias = RequireFloat32Array(env, Property(d, "bias"), "attentionBias");
+    RequireLength(env, bias.length, CheckedProduct({bias_batch, bias_heads, n, m}), "attentionBias", [&] {
+      auto s = [](int64_t x) { return std::to_string(x); };
+      return "[" + s(bias_batch) + ", " + s(bias_heads) + ", " + s(n) + ", " + s(m) + "]";
+    });
+    if (Overlaps(out.data, out.length * 4, bias.data, bias.length * 4))
+      throw Napi::RangeError::New(env, "out must not share memory with attentionBias");
+    p.bias = bias.data;
+    p.bias_strides = nonlocal::Strides{bias_batch == 1 ? 0 : bias_heads * n * m, bias_heads == 1 ? 0 : n * m, m};
+  }
 
   const Napi::Value mask = Property(d, "mask");
   if (!mask.IsNull() && !mask.IsUndefined()) {

@@ -87,6 +87,7 @@ Scratch CarveScratch(const AttentionProblem& p, const BlockPlan& plan, ScratchCa
   s.value_pack = carve->Floats(plan.key_block * RoundUp(p.value_width, kPanelColumns));
   s.key_rows = carve->Pointers(bc);
   s.value_rows = carve->Pointers(bc);
+  s.key_index = carve->Indices(bc);
   return s;
 }
 
@@ -109,11 +110,15 @@ Task TaskAt(const AttentionProblem& p, const BlockPlan& plan, int64_t blocks_per
 
 }  // namespace
 
-KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
+KernelOutcome RunAttention(const AttentionProblem& problem, int threads) noexcept {
+  AttentionProblem p = problem;
+  if (p.kv_heads == 0) p.kv_heads = p.heads;
   // Cheap structural checks; the TypeScript and N-API layers have already validated values.
   if (!Positive(p.batch) || !Positive(p.heads) || !Positive(p.queries) || !Positive(p.keys) ||
       !Positive(p.key_width) || !Positive(p.value_width))
     return Fail(Status::kInvalidArgument, "every dimension must be at least 1");
+  if (p.kv_heads < 0 || p.heads % p.kv_heads != 0)
+    return Fail(Status::kInvalidArgument, "the KV head count must divide the head count");
   if (p.query == nullptr || p.key == nullptr || p.value == nullptr || p.out == nullptr)
     return Fail(Status::kInvalidArgument, "query, key, value and out must all have data");
   const int affinity = static_cast<int>(p.affinity);
@@ -121,6 +126,8 @@ KernelOutcome RunAttention(const AttentionProblem& p, int threads) noexcept {
   if (p.affinity == Affinity::kConcatenation &&
       (p.concat_query_weight == nullptr || p.concat_key_weight == nullptr))
     return Fail(Status::kInvalidArgument, "concatenation needs concatWeights");
+  if (p.bias != nullptr && p.affinity != Affinity::kEmbeddedGaussian && p.affinity != Affinity::kGaussian)
+    return Fail(Status::kInvalidArgument, "an attention bias is for the softmax affinities only");
   if (p.out_layout != OutputLayout::kRows &&
       (p.out_layout != OutputLayout::kTransposedPanels || p.batch != 1 || p.heads != 1))
     return Fail(Status::kInvalidArgument, "transposed-panel output is for one batch item and head");

@@ -39,6 +39,7 @@ struct Scratch {
   float* key_dot;    // Bc        : concatenation's w_k·k_j
   const float** key_rows;    // Bc + pad : rows of the live (unmasked) keys of the block
   const float** value_rows;  // Bc + pad : the matching value rows
+  int64_t* key_index;        // Bc + pad : the key index j of each gathered row (causal, bias)
   float* value_pack;         // Bc × dv'' : the block's live value rows as column panels (types.h)
 };
 

@@ -64,9 +64,13 @@ struct Strides {
 
 // The fused operator's descriptor (attention.h):
 //   y_i = 1/C_i · Σ_j f(q_i, k_j) · v_j
+// over the keys j that query i may see: not padding-masked, and (causal) j ≤ i + causal_offset.
+// The softmax modes add bias[i][j] to the logit first: f = exp(s·q_i·k_j + bias_ij); a query that
+// sees no key (or whose logits are all −∞) gets zeros.
 struct AttentionProblem {
   int64_t batch;        // B
   int64_t heads;        // H
+  int64_t kv_heads;     // Hkv (0 = H): K and V have Hkv heads, query head h reads KV head h / (H / Hkv)
   int64_t queries;      // N
   int64_t keys;         // M
   int64_t key_width;    // dk: width of q and k per head
@@ -77,7 +81,7 @@ struct AttentionProblem {
   const float* value;  // [B][H][M][dv]
   float* out;          // [B][H][N][dv]
   Strides query_strides;
-  Strides key_strides;
+  Strides key_strides;    // head stride: one KV head
   Strides value_strides;
   Strides out_strides;  // kRows only
   OutputLayout out_layout;
@@ -86,6 +90,17 @@ struct AttentionProblem {
   float scale;  // s: multiplies q·k (ignored by concatenation, which the binding enforces)
 
   const uint8_t* key_mask;  // [B][M], 0 = ignore that key; nullptr = every key counts
+
+  // Causal masking: query i (0-based in N) sees keys j ≤ i + causal_offset only — 0 aligns the
+  // diagonal upper-left (PyTorch is_causal), M − N lower-right (the last query sees every key).
+  // Key blocks no query of a task may see are never computed.
+  bool causal;
+  int64_t causal_offset;
+
+  // Softmax modes only: an additive bias [B|1][H|1][N][M] through bias_strides (batch / head
+  // stride 0 on a broadcast axis; row stride ≥ M, keys contiguous). nullptr = none.
+  const float* bias;
+  Strides bias_strides;
 
   // Concatenation only: the 1×1 conv over [θ; φ] splits into w_q·q_i + w_k·k_j, each [dk].
   const float* concat_query_weight;

@@ -10,6 +10,7 @@ const t = (shape: number[], fill = 0.5): Tensor => ({ data: new Float32Array(sha
 const q = t([4, 3]);
 const k = t([5, 3]);
 const v = t([5, 2]);
+const f = (n: number): Float32Array => new Float32Array(n).fill(0.5);
 
 function expectError(fn: () => unknown, name: 'TypeError' | 'RangeError', message: RegExp): void {
   let caught: unknown;
@@ -52,7 +53,22 @@ const cases: [string, () => unknown[], 'TypeError' | 'RangeError', RegExp][] = [
   ['value rank differs', () => [q, k, t([1, 5, 2])], 'RangeError', /^value must have the same rank as query \(2\), got shape \[1, 5, 2\]/],
   ['key batch differs', () => [t([2, 4, 3]), t([3, 5, 3]), t([2, 5, 2])], 'RangeError', /^key\.shape\[0\] \(batch\) must equal query\.shape\[0\] = 2; got key \[3, 5, 3\], query \[2, 4, 3\]$/],
   ['value batch differs', () => [t([2, 4, 3]), t([2, 5, 3]), t([1, 5, 2])], 'RangeError', /^value\.shape\[0\] \(batch\) must equal query\.shape\[0\] = 2; got value \[1, 5, 2\]/],
-  ['key heads differ (rank 4)', () => [t([1, 2, 4, 3]), t([1, 3, 5, 3]), t([1, 2, 5, 2])], 'RangeError', /^key\.shape\[1\] \(heads\) must equal query\.shape\[1\] = 2/],
+  ['KV heads not dividing the heads (rank 4)', () => [t([1, 2, 4, 3]), t([1, 3, 5, 3]), t([1, 3, 5, 2])], 'RangeError', /^key\.shape\[1\] \(3 KV heads\) must divide query\.shape\[1\] = 2 heads \(grouped-query attention\); got key \[1, 3, 5, 3\], query \[1, 2, 4, 3\]$/],
+  ['value KV heads differ from the key\'s (rank 4)', () => [t([1, 2, 4, 3]), t([1, 1, 5, 3]), t([1, 2, 5, 2])], 'RangeError', /^value\.shape\[1\] \(KV heads\) must equal key\.shape\[1\] = 1; got value \[1, 2, 5, 2\], key \[1, 1, 5, 3\]$/],
+  ['kvHeads not a number', () => [t([1, 4, 6]), t([1, 5, 6]), t([1, 5, 4]), { heads: 2, kvHeads: '1' }], 'TypeError', /^options\.kvHeads must be a positive integer, got string "1"$/],
+  ['kvHeads not dividing heads', () => [t([1, 4, 6]), t([1, 5, 4]), t([1, 5, 4]), { heads: 3, kvHeads: 2 }], 'RangeError', /^options\.kvHeads \(2\) must divide options\.heads \(3\): each KV head serves heads \/ kvHeads query heads$/],
+  ['kvHeads with a key sized for every head', () => [t([1, 4, 8]), t([1, 5, 8]), t([1, 5, 4]), { heads: 4, kvHeads: 2 }], 'RangeError', /^key\.shape\[2\] must be kvHeads · dk = 2 · 2 = 4; got key \[1, 5, 8\], query \[1, 4, 8\] with heads 4$/],
+  ['kvHeads against a rank-4 key', () => [t([1, 2, 4, 3]), t([1, 1, 5, 3]), t([1, 1, 5, 2]), { kvHeads: 2 }], 'RangeError', /^options\.kvHeads \(2\) must match key\.shape\[1\] = 1 for rank-4 inputs \[B, Hkv, M, dk\]$/],
+  ['kvHeads on rank 2', () => [q, k, v, { kvHeads: 2 }], 'RangeError', /^options\.kvHeads applies to rank-3 inputs/],
+  ['causal a wrong string', () => [q, k, v, { causal: 'diagonal' }], 'TypeError', /^options\.causal must be true, false, 'upper-left' or 'lower-right', got string "diagonal"$/],
+  ['causal a number', () => [q, k, v, { causal: 1 }], 'TypeError', /^options\.causal must be true, false, 'upper-left' or 'lower-right', got number 1$/],
+  ['bias with dot_product', () => [q, k, v, { affinity: 'dot_product', attentionBias: t([4, 5]) }], 'TypeError', /^options\.attentionBias must be used with a softmax affinity \('embedded_gaussian' or 'gaussian'\): it is added to the logits before the softmax, and affinity 'dot_product' has none, got object/],
+  ['bias with concatenation', () => [q, k, v, { affinity: 'concatenation', concatWeights: { query: f(3), key: f(3) }, attentionBias: t([4, 5]) }], 'TypeError', /^options\.attentionBias must be used with a softmax affinity .* affinity 'concatenation' has none/],
+  ['bias not a tensor', () => [q, k, v, { attentionBias: f(20) }], 'TypeError', /^options\.attentionBias must be/],
+  ['bias of the wrong shape', () => [q, k, v, { attentionBias: t([5, 4]) }], 'RangeError', /^options\.attentionBias must have shape \[B\|1, H\|1, N, M\] = \[1\|1, 1\|1, 4, 5\] or \[N, M\] = \[4, 5\], got \[5, 4\]$/],
+  ['bias batch neither 1 nor B', () => [t([2, 2, 4, 3]), t([2, 2, 5, 3]), t([2, 2, 5, 2]), { attentionBias: t([3, 1, 4, 5]) }], 'RangeError', /^options\.attentionBias must have shape \[B\|1, H\|1, N, M\] = \[2\|1, 2\|1, 4, 5\] or \[N, M\] = \[4, 5\], got \[3, 1, 4, 5\]$/],
+  ['bias of rank 3', () => [t([2, 4, 3]), t([2, 5, 3]), t([2, 5, 2]), { attentionBias: t([2, 4, 5]) }], 'RangeError', /^options\.attentionBias must have shape/],
+  ['bias a Float64Array', () => [q, k, v, { attentionBias: { data: new Float64Array(20), shape: [4, 5] } }], 'TypeError', /^options\.attentionBias\.data must be a Float32Array/],
   ['key width differs', () => [q, t([5, 4]), v], 'RangeError', /^key\.shape\[1\] must equal query\.shape\[1\] = 3 \(the q\/k width\); got key \[5, 4\], query \[4, 3\]$/],
   ['value rows differ from keys', () => [q, k, t([6, 2])], 'RangeError', /^value\.shape\[0\] must equal key\.shape\[0\] = 5 \(the number of keys M\); got value \[6, 2\], key \[5, 3\]$/],
   ['heads not a number', () => [q, k, v, { heads: '2' }], 'TypeError', /^options\.heads must be a positive integer, got string "2"$/],

@@ -13,8 +13,11 @@ const f = (n: number): Float32Array => new Float32Array(n).fill(0.5);
 
 type DescriptorFields = AttentionSizes & Omit<NativeAttentionDescriptor, 'sizes'>;
 function descriptor(over: Partial<DescriptorFields> = {}): NativeAttentionDescriptor {
-  const d: DescriptorFields = { layout: 0, batch: 1, heads: 1, queries: 4, keys: 5, keyWidth: 3, valueWidth: 2, affinity: 0, scale: 1, mask: null, concatQuery: null, concatKey: null, threads: 1, ...over };
-  return { sizes: attentionSizes(d), mask: d.mask, concatQuery: d.concatQuery, concatKey: d.concatKey };
+  const d: DescriptorFields = {
+    layout: 0, batch: 1, heads: 1, queries: 4, keys: 5, keyWidth: 3, valueWidth: 2, affinity: 0, scale: 1, mask: null, concatQuery: null, concatKey: null, threads: 1,
+    kvHeads: 1, causal: 0, biasBatch: 0, biasHeads: 1, bias: null, ...over,
+  };
+  return { sizes: attentionSizes(d), mask: d.mask, concatQuery: d.concatQuery, concatKey: d.concatKey, bias: d.bias };
 }
 
 type Call = () => unknown;
@@ -36,9 +39,22 @@ const cases: [string, () => unknown[], string, RegExp][] = [
   ['out null', () => replace(3, null), 'TypeError', /^out must be a Float32Array$/],
   ['layout out of range', () => replace(4, descriptor({ layout: 2 as 0 })), 'RangeError', /^descriptor\.layout must be an integer in \[0, 1\]/],
   ['batch NaN', () => replace(4, descriptor({ batch: NaN })), 'RangeError', /^descriptor\.batch must be an integer in \[1, 4294967296\], got nan/],
-  ['sizes missing', () => replace(4, { ...descriptor(), sizes: undefined }), 'TypeError', /^descriptor\.sizes must be a Float64Array of 10 numbers$/],
-  ['sizes one short', () => replace(4, { ...descriptor(), sizes: new Float64Array(9) }), 'TypeError', /^descriptor\.sizes must be a Float64Array of 10 numbers$/],
-  ['sizes a Float32Array', () => replace(4, { ...descriptor(), sizes: new Float32Array(10) }), 'TypeError', /^descriptor\.sizes must be a Float64Array of 10 numbers$/],
+  ['sizes missing', () => replace(4, { ...descriptor(), sizes: undefined }), 'TypeError', /^descriptor\.sizes must be a Float64Array of 14 numbers$/],
+  ['sizes one short', () => replace(4, { ...descriptor(), sizes: new Float64Array(13) }), 'TypeError', /^descriptor\.sizes must be a Float64Array of 14 numbers$/],
+  ['sizes a Float32Array', () => replace(4, { ...descriptor(), sizes: new Float32Array(14) }), 'TypeError', /^descriptor\.sizes must be a Float64Array of 14 numbers$/],
+  ['kvHeads not dividing heads', () => replace(4, descriptor({ layout: 1, heads: 3, kvHeads: 2 })), 'RangeError', /^descriptor\.kvHeads must divide descriptor\.heads$/],
+  ['kvHeads over heads', () => replace(4, descriptor({ kvHeads: 2 })), 'RangeError', /^descriptor\.kvHeads must be an integer in \[1, 1\]/],
+  ['grouped key sized for all heads', () => replace(4, descriptor({ layout: 1, heads: 2, kvHeads: 1 })), 'RangeError', /^query has 12 elements but its shape \[1, 2, 4, 3\] needs 24$/],
+  ['causal 3', () => replace(4, descriptor({ causal: 3 as 0 })), 'RangeError', /^descriptor\.causal must be an integer in \[0, 2\]/],
+  ['bias missing', () => replace(4, descriptor({ biasBatch: 1 })), 'TypeError', /^attentionBias must be a Float32Array$/],
+  ['bias too short', () => replace(4, descriptor({ biasBatch: 1, bias: f(19) })), 'RangeError', /^attentionBias has 19 elements but its shape \[1, 1, 4, 5\] needs 20$/],
+  ['bias with dot_product', () => replace(4, descriptor({ biasBatch: 1, bias: f(20), affinity: 2 })), 'TypeError', /^attentionBias is for the softmax affinities only$/],
+  ['bias aliasing out', () => {
+    const shared = f(40);
+    const args = replace(4, descriptor({ biasBatch: 1, bias: shared.subarray(0, 20) }));
+    args[3] = shared.subarray(16, 24);
+    return args;
+  }, 'RangeError', /^out must not share memory with attentionBias$/],
   ['queries zero', () => replace(4, descriptor({ queries: 0 })), 'RangeError', /^descriptor\.queries must be an integer in \[1, 4294967296\], got 0/],
   ['keyWidth fractional', () => replace(4, descriptor({ keyWidth: 1.5 })), 'RangeError', /^descriptor\.keyWidth must be an integer/],
   ['affinity 7', () => replace(4, descriptor({ affinity: 7 as 0 })), 'RangeError', /^descriptor\.affinity must be an integer in \[0, 3\]/],

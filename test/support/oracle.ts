@@ -4,7 +4,10 @@
  *   softmax modes: y_i = Σ_j e^{s q_i·k_j} v_j / Σ_j e^{s q_i·k_j}
  *   dot_product:   y_i = Σ_j (s q_i·k_j) v_j / M'
  *   concatenation: y_i = Σ_j ReLU(w_q·q_i + w_k·k_j) v_j / M'
- * over live (unmasked) keys j, M' of them; zeros when M' = 0.
+ * over live keys j, M' of them — not padding-masked and, with a causal mask, j ≤ i (upper-left) or
+ * j ≤ i + M − N (lower-right); zeros when M' = 0. The softmax modes add bias[i][j] to the logit
+ * first (a row of −∞ logits gives zeros). Grouped-query heads: query head h reads KV head
+ * ⌊h / (H / Hkv)⌋.
  */
 import type { Affinity } from '../../lib/core/tensor';
 
@@ -15,10 +18,15 @@ export interface OracleCase {
   M: number;
   dk: number;
   dv: number;
-  /** [B][H][N][dk] flattened in that order */
+  /** [B][H][N][dk] flattened in that order; k and v [B][Hkv][M][d] */
   q: Float32Array;
   k: Float32Array;
   v: Float32Array;
+  /** KV heads (default H) */
+  Hkv?: number;
+  causal?: 'upper-left' | 'lower-right';
+  /** [Bb][Hb][N][M] with Bb ∈ {1, B}, Hb ∈ {1, H} */
+  bias?: { data: Float32Array; Bb: number; Hb: number };
   affinity: Affinity;
   scale: number;
   mask?: Uint8Array; // [B][M]
@@ -30,15 +38,19 @@ export interface OracleCase {
 export function oracleAttention(c: OracleCase): Float64Array {
   const y = new Float64Array(c.B * c.H * c.N * c.dv);
   const softmax = c.affinity === 'embedded_gaussian' || c.affinity === 'gaussian';
+  const Hkv = c.Hkv ?? c.H;
   for (let b = 0; b < c.B; b++) {
-    const live: number[] = [];
-    for (let j = 0; j < c.M; j++) if (c.mask === undefined || c.mask[b * c.M + j] !== 0) live.push(j);
     for (let h = 0; h < c.H; h++) {
+      const g = Math.floor(h / (c.H / Hkv));
       const qh = (b * c.H + h) * c.N * c.dk;
-      const kh = (b * c.H + h) * c.M * c.dk;
-      const vh = (b * c.H + h) * c.M * c.dv;
+      const kh = (b * Hkv + g) * c.M * c.dk;
+      const vh = (b * Hkv + g) * c.M * c.dv;
       for (let i = 0; i < c.N; i++) {
+        const limit = c.causal === undefined ? c.M - 1 : c.causal === 'upper-left' ? i : i + c.M - c.N;
+        const live: number[] = [];
+        for (let j = 0; j <= Math.min(limit, c.M - 1); j++) if (c.mask === undefined || c.mask[b * c.M + j] !== 0) live.push(j);
         if (live.length === 0) continue;
+        const biasRow = c.bias === undefined ? -1 : (((c.bias.Bb === 1 ? 0 : b) * c.bias.Hb + (c.bias.Hb === 1 ? 0 : h)) * c.N + i) * c.M;
         const f = live.map((j) => {
           if (c.affinity === 'concatenation') {
             let a = 0;
@@ -47,12 +59,13 @@ export function oracleAttention(c: OracleCase): Float64Array {
           }
           let s = 0;
           for (let x = 0; x < c.dk; x++) s += c.q[qh + i * c.dk + x] * c.k[kh + j * c.dk + x];
-          return c.scale * s;
+          return c.scale * s + (biasRow >= 0 ? c.bias!.data[biasRow + j] : 0);
         });
         let weights = f;
         let denominator = live.length;
         if (softmax) {
           const max = Math.max(...f);
+          if (max === -Infinity) continue; // every logit masked by the bias: zeros
           weights = f.map((s) => Math.exp(s - max));
           denominator = weights.reduce((a, w) => a + w, 0);
         }

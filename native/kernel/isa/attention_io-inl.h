@@ -49,11 +49,17 @@ float Dot(const float* a, const float* b, int64_t n) {
   return total;
 }
 
-// Writes y = O / denominator for `rows` rows: per row l_i (softmax) or the shared M' (dot/concat).
+// Writes y = O / denominator for `rows` rows: per row l_i (softmax; or a causal product mode's
+// key count) or the shared M' (dot/concat). A row whose denominator is 0 saw no key: zeros.
 void StoreOutput(const float* acc, int64_t os, int64_t rows, int64_t dv, const float* row_sum,
                  float shared_denominator, float* out, int64_t out_row) {
   for (int64_t i = 0; i < rows; ++i) {
-    const typename Simd::V d = Simd::set1(row_sum != nullptr ? row_sum[i] : shared_denominator);
+    const float denominator = row_sum != nullptr ? row_sum[i] : shared_denominator;
+    if (denominator == 0.0f) {
+      for (int64_t c = 0; c < dv; ++c) out[i * out_row + c] = 0.0f;
+      continue;
+    }
+    const typename Simd::V d = Simd::set1(denominator);
     int64_t c = 0;
     for (; c + Simd::W <= dv; c += Simd::W)
       Simd::storeu(out + i * out_row + c, Simd::div(Simd::load(acc + i * os + c), d));

@@ -26,6 +26,13 @@
 //   y   = O / l                         after the last block
 // dot_product and concatenation have no max/exp: O += F V_t, and y = O / M'.
 //
+// Masks. A padding-masked key is left out of the gathered key list (no work, and garbage in its row
+// cannot leak). A causal mask or an additive bias changes the logits of the gathered keys: bias
+// entries are added to Sᵀ, and keys a query may not see get −∞ (softmax; exp → 0) or 0 (the
+// product modes). Key blocks that no query of the task may see are not visited. A row whose
+// logits are all −∞ keeps m = −∞: its exponentials use max(m, −FLT_MAX) as the shift, so they are
+// exp(−∞) = 0 rather than exp(−∞ + ∞) = NaN, l stays 0, and the store writes zeros.
+//
 // Layout choice: the logits are computed transposed, Sᵀ = K (s·Q)ᵀ, with queries along the vector
 // lanes. K is then read row by row straight from the caller's tensor (one broadcast per element),
 // only the small query block needs a transpose, and the row max / row sum of the softmax become
@@ -72,17 +79,21 @@ inline void ScoreTile(const float* const* key_rows, const float* qt, int64_t br,
 // Pᵀ = exp(Sᵀ − m'), and m, l and the O rescale factor exp(m − m') are updated per query lane.
 void SoftmaxStep(float* st, int64_t br, int64_t kc, int64_t columns, float* row_max,
                  float* row_sum, float* rescale) {
+  const typename Simd::V lowest = Simd::set1(-__FLT_MAX__);
   for (int64_t i0 = 0; i0 < columns; i0 += Simd::W) {
     typename Simd::V block_max = Simd::set1(kNegativeInfinity);
     for (int64_t j = 0; j < kc; ++j) block_max = Simd::max(block_max, Simd::load(st + j * br + i0));
     const typename Simd::V m_old = Simd::load(row_max + i0);
     const typename Simd::V m_new = Simd::max(m_old, block_max);
+    // The shift: m' itself, or −FLT_MAX while m' = −∞ (every logit so far masked), so that
+    // exp(−∞ − shift) = 0 (NaN in m' stays NaN: Simd::max lets NaN in b win).
+    const typename Simd::V shift = Simd::max(lowest, m_new);
     // First live block: m_old = −∞, so the factor is exp(−∞) = 0 and l = 0·0 + Σ p. O needs no
     // factor: that block writes O rather than rescaling it (RunTask passes AccumulateValues an init).
-    const typename Simd::V alpha = Simd::exp(Simd::sub(m_old, m_new));
+    const typename Simd::V alpha = Simd::exp(Simd::sub(m_old, shift));
     typename Simd::V sum = Simd::zero();
     for (int64_t j = 0; j < kc; ++j) {
-      const typename Simd::V p = Simd::exp(Simd::sub(Simd::load(st + j * br + i0), m_new));
+      const typename Simd::V p = Simd::exp(Simd::sub(Simd::load(st + j * br + i0), shift));
       Simd::store(st + j * br + i0, p);
       sum = Simd::add(sum, p);
     }
@@ -100,6 +111,53 @@ void ConcatScores(const float* query_dot, const float* key_dot, int64_t kc, int6
     const typename Simd::V b = Simd::set1(key_dot[j]);
     for (int64_t i0 = 0; i0 < columns; i0 += Simd::W)
       Simd::store(st + j * br + i0, Simd::max(zero, Simd::add(Simd::load(query_dot + i0), b)));
+  }
+}
+
+// Sᵀ[j][i] += bias[i][key_index[j]] for j < kc, i < rows (bias row i at bias + i·row_stride).
+// With consecutive keys, W × W blocks of the bias are read a row (a query's keys) at a time and
+// transposed in registers (Simd::transpose) to the queries-along-lanes layout of Sᵀ; after a
+// padding mask left gaps in the key list, element by element.
+void AddBias(float* st, int64_t br, int64_t kc, int64_t rows, const int64_t* key_index,
+             bool consecutive, const float* bias, int64_t row_stride) {
+  constexpr int64_t W = Simd::W;
+  if (!consecutive) {
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* b = bias + i * row_stride;
+      for (int64_t j = 0; j < kc; ++j) st[j * br + i] += b[key_index[j]];
+    }
+    return;
+  }
+  const float* b0 = bias + key_index[0];
+  for (int64_t i0 = 0; i0 < rows; i0 += W) {
+    const int64_t live_rows = MinInt(W, rows - i0);
+    for (int64_t j0 = 0; j0 < kc; j0 += W) {
+      const int keys = static_cast<int>(MinInt(W, kc - j0));
+      typename Simd::V block[W];
+      #pragma GCC unroll 16
+      for (int l = 0; l < W; ++l) {
+        const float* src = b0 + (i0 + l) * row_stride + j0;
+        block[l] = l >= live_rows ? Simd::zero() : keys == W ? Simd::loadu(src) : Simd::loadn(src, keys);
+      }
+      Simd::transpose(block);  // block[l]: key j0 + l, queries i0 .. i0 + W
+      for (int l = 0; l < keys; ++l) {
+        float* dst = st + (j0 + l) * br + i0;
+        Simd::store(dst, Simd::add(Simd::load(dst), block[l]));
+      }
+    }
+  }
+}
+
+// Causal mask on one block of Sᵀ: query i may see key j only if j ≤ limit0 + i (limit0: the
+// task's first query plus the causal offset), so the first key_index[j] − limit0 queries of key
+// row j get `hidden` (−∞ before a softmax, 0 for the product modes).
+void MaskCausal(float* st, int64_t br, int64_t kc, int64_t columns, const int64_t* key_index,
+                int64_t limit0, float hidden) {
+  for (int64_t j = 0; j < kc; ++j) {
+    const int64_t blind = key_index[j] - limit0;
+    const int64_t end = blind < 0 ? 0 : MinInt(columns, blind);
+    float* row = st + j * br;
+    for (int64_t i = 0; i < end; ++i) row[i] = hidden;
   }
 }
 
@@ -126,16 +184,25 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
 
   const float* q = p.query + task.batch * p.query_strides.batch + task.head * p.query_strides.head +
                    task.first_query * p.query_strides.row;
-  const float* k = p.key + task.batch * p.key_strides.batch + task.head * p.key_strides.head;
-  const float* v = p.value + task.batch * p.value_strides.batch + task.head * p.value_strides.head;
+  const int64_t kv_head = task.head / (p.heads / p.kv_heads);  // grouped-query heads share K, V
+  const float* k = p.key + task.batch * p.key_strides.batch + kv_head * p.key_strides.head;
+  const float* v = p.value + task.batch * p.value_strides.batch + kv_head * p.value_strides.head;
   float* out = p.out + task.batch * p.out_strides.batch + task.head * p.out_strides.head +
                task.first_query * p.out_strides.row;
   const uint8_t* mask = p.key_mask == nullptr ? nullptr : p.key_mask + task.batch * p.keys;
+  const float* bias = p.bias == nullptr ? nullptr
+                                        : p.bias + task.batch * p.bias_strides.batch +
+                                              task.head * p.bias_strides.head +
+                                              task.first_query * p.bias_strides.row;
 
-  int64_t live_keys = p.keys;
+  // Causal: row i sees keys j ≤ limit0 + i, so the task needs keys below key_end only.
+  const int64_t limit0 = task.first_query + p.causal_offset;
+  int64_t key_end = p.keys;
+  if (p.causal) key_end = limit0 + rows < 0 ? 0 : MinInt(p.keys, limit0 + rows);
+  int64_t live_keys = key_end;
   if (mask != nullptr) {
     live_keys = 0;
-    for (int64_t j = 0; j < p.keys; ++j) live_keys += mask[j] != 0;
+    for (int64_t j = 0; j < key_end; ++j) live_keys += mask[j] != 0;
   }
   if (live_keys == 0) {  // every key masked: the documented answer is zeros, never 0/0
     StoreZeros(p, task, out);
@@ -153,13 +220,24 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
     s.row_max[i] = kNegativeInfinity;
     s.row_sum[i] = 0.0f;
   }
+  // The product modes divide by the number of keys each query sees: M' for all, or per row.
+  const bool per_row_count = !softmax && p.causal;
+  if (per_row_count) {
+    int64_t j = 0;
+    int64_t count = 0;
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t end = limit0 + i + 1 < 0 ? 0 : MinInt(p.keys, limit0 + i + 1);
+      for (; j < end; ++j) count += mask == nullptr || mask[j] != 0;
+      s.row_sum[i] = static_cast<float>(count);
+    }
+  }
 
   NONLOCAL_PHASE_MARK(kPhaseQueryPrologue);
 
   bool first_block = true;
-  for (int64_t j0 = 0; j0 < p.keys; j0 += plan.key_block) {
+  for (int64_t j0 = 0; j0 < key_end; j0 += plan.key_block) {
     if (Cancelled(p.cancel_flag)) return;  // RunAttention reports the call as cancelled
-    const int64_t block_end = MinInt(p.keys, j0 + plan.key_block);
+    const int64_t block_end = MinInt(key_end, j0 + plan.key_block);
     // Gather the live keys of this block; masked keys take no work and never touch O, so garbage
     // (even Inf/NaN) in a masked key or value row cannot leak into the result.
     int64_t kc = 0;
@@ -167,6 +245,7 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
       if (mask != nullptr && mask[j] == 0) continue;
       s.key_rows[kc] = k + j * p.key_strides.row;
       s.value_rows[kc] = v + j * p.value_strides.row;
+      s.key_index[kc] = j;
       ++kc;
     }
     NONLOCAL_PHASE_MARK(kPhaseGather);
@@ -185,6 +264,11 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
           ScoreTile(s.key_rows + j, s.query_t + i0, br, dk, s.scores_t + j * br + i0);
     }
 
+    if (bias != nullptr)
+      AddBias(s.scores_t, br, kc, rows, s.key_index, mask == nullptr, bias, p.bias_strides.row);
+    if (p.causal && s.key_index[kc - 1] > limit0)  // some query of the task may not see some key
+      MaskCausal(s.scores_t, br, kc, columns, s.key_index, limit0, softmax ? kNegativeInfinity : 0.0f);
+
     NONLOCAL_PHASE_MARK(kPhaseScores);
     if (softmax) SoftmaxStep(s.scores_t, br, kc, columns, s.row_max, s.row_sum, s.rescale);
     NONLOCAL_PHASE_MARK(kPhaseSoftmax);
@@ -201,7 +285,7 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
     NONLOCAL_PHASE_MARK(kPhaseValues);
   }
 
-  const float* row_sum = softmax ? s.row_sum : nullptr;
+  const float* row_sum = softmax || per_row_count ? s.row_sum : nullptr;
   if (p.out_layout == OutputLayout::kTransposedPanels)
     StoreOutputTransposed(s.acc, os, rows, dv, row_sum, static_cast<float>(live_keys),
                           task.first_query, p.out);

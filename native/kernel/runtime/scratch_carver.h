@@ -22,6 +22,7 @@ class ScratchCarver {
   const float** Pointers(int64_t count) {
     return reinterpret_cast<const float**>(Take(static_cast<int64_t>(sizeof(const float*)) * count));
   }
+  int64_t* Indices(int64_t count) { return reinterpret_cast<int64_t*>(Take(8 * count)); }
   // Bytes carved so far: a multiple of 64.
   int64_t bytes() const { return used_; }
 
