@@ -58,6 +58,11 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   int64_t target = 64;
   if (wide && enough_tasks(128)) target = 128;
   if (p.key_width + p.value_width <= 128 && kv_beyond_l2 && enough_tasks(256)) target = 256;
+  // Causal: a task computes its keys up to the diagonal of its last query, so about Br²/2 of its
+  // work is the triangle the mask then discards — (T + 1) / 2T of the full work for T = N / Br
+  // query blocks, against the ideal ½: 64 queries make that 0.508 at N = 4096 (128: 0.516, 256:
+  // 0.53; measured in docs/performance.md).
+  if (p.causal && target > 64) target = 64;
   plan.query_block = RoundUp(p.queries < target ? p.queries : target, tile);
   while (plan.query_block > tile &&
          streams * ((p.queries + plan.query_block - 1) / plan.query_block) < 2 * int64_t{threads})
@@ -96,8 +101,12 @@ Scratch CarveScratchAt(const AttentionProblem& p, const BlockPlan& plan, unsigne
   return CarveScratch(p, plan, &carve);
 }
 
+// Task `index` of the call. Causal calls run their tasks last first: a task's cost grows with its
+// first query (it sees keys up to its diagonal), and handing out the longest ones first keeps the
+// threads from waiting on one long task at the end.
 Task TaskAt(const AttentionProblem& p, const BlockPlan& plan, int64_t blocks_per_stream,
             int64_t index) {
+  if (p.causal) index = p.batch * p.heads * blocks_per_stream - 1 - index;
   Task t{};
   const int64_t stream = index / blocks_per_stream;
   t.batch = stream / p.heads;
