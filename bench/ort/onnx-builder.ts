@@ -20,7 +20,7 @@ const AttributeType = onnx.AttributeProto.AttributeType;
 /** A node attribute, tagged so an integer-valued float (scale = 1) is still written as a float. */
 export type Attribute = { float: number } | { int: number } | { ints: number[] };
 
-function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
+function bytesOf(a: Float32Array | BigInt64Array | Int32Array): Uint8Array {
   // raw_data is little-endian by definition; typed arrays use the host's order.
   if (os.endianness() !== 'LE') throw new Error('raw_data needs a little-endian host');
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -57,6 +57,12 @@ export class GraphBuilder {
   /** A constant int64 vector (Reshape's shape, Transpose needs none: its perm is an attribute). */
   int64s(name: string, values: number[]): string {
     this.initializers.push({ name, dims: [values.length], dataType: DataType.INT64, rawData: bytesOf(BigInt64Array.from(values.map(BigInt))) });
+    return name;
+  }
+
+  /** A constant int32 tensor (GroupQueryAttention's seqlens_k and total_sequence_length). */
+  int32s(name: string, dims: number[], values: number[]): string {
+    this.initializers.push({ name, dims, dataType: DataType.INT32, rawData: bytesOf(Int32Array.from(values)) });
     return name;
   }
 

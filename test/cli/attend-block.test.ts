@@ -58,6 +58,38 @@ describe('attend', () => {
     expect(r.stderr).toMatch(/^v\.npy: key\.shape\[2\] must equal query\.shape\[2\].*\[E_SHAPE\]$/m);
   });
 
+  it('--causal, --bias and --kv-heads: exactly what attention() returns with causal, attentionBias and kvHeads', () => {
+    writeRandomNpy(path.join(dir, 'kg.npy'), [2, 24, 8], 6); // one KV head of width 8 for heads = 2
+    writeRandomNpy(path.join(dir, 'vg.npy'), [2, 24, 4], 7);
+    writeRandomNpy(path.join(dir, 'b.npy'), [1, 2, 40, 24], 8);
+    const [q, k, v, bias] = ['q', 'kg', 'vg', 'b'].map((n) => readNpy(path.join(dir, `${n}.npy`)));
+    const base = ['attend', '--query', 'q.npy', '--key', 'kg.npy', '--value', 'vg.npy', '--heads', '2', '--kv-heads', '1'];
+    const r = cliJson([...base, '--output', 'yc.npy', '--causal', 'lower-right', '--bias', 'b.npy'], dir);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ ok: true, causal: 'lower-right', kvHeads: 1, heads: 2, output: { shape: [2, 40, 8] }, inputs: { bias: { path: 'b.npy', shape: [1, 2, 40, 24] } } });
+    const expected = attention(q, k, v, { heads: 2, kvHeads: 1, causal: 'lower-right', attentionBias: bias });
+    expect(sameBits(readNpy(path.join(dir, 'yc.npy')), expected)).toBe(true);
+    // --causal alone is upper-left, as PyTorch's is_causal.
+    const plain = cli([...base, '--output', 'yu.npy', '--causal'], dir);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/^attend: embedded_gaussian, causal upper-left, /m);
+    expect(sameBits(readNpy(path.join(dir, 'yu.npy')), attention(q, k, v, { heads: 2, kvHeads: 1, causal: true }))).toBe(true);
+  });
+
+  it('a bias of the wrong shape is E_SHAPE on the bias file; a bad --causal or --kv-heads is a usage error', () => {
+    writeRandomNpy(path.join(dir, 'bad-bias.npy'), [40, 23], 9);
+    const shape = cliJson(['attend', '--query', 'q.npy', '--key', 'k.npy', '--value', 'v.npy', '--output', 'yb.npy', '--bias', 'bad-bias.npy'], dir);
+    expect(shape.code).toBe(1);
+    expect(shape.json.errors).toEqual([expect.objectContaining({ path: 'bad-bias.npy', code: 'E_SHAPE', message: expect.stringMatching(/^options\.attentionBias must have shape \[B\|1, H\|1, N, M\] = \[2\|1, 1\|1, 40, 24\] or \[N, M\] = \[40, 24\], got \[40, 23\]/) })]);
+    const causal = cli(['attend', '--query', 'q.npy', '--key', 'k.npy', '--value', 'v.npy', '--output', 'yb.npy', '--causal', 'diagonal'], dir);
+    expect(causal.code).toBe(2);
+    expect(causal.stderr).toMatch(/option '--causal \[alignment\]' argument 'diagonal' is invalid\. expected upper-left or lower-right, got 'diagonal'/);
+    const kv = cliJson(['attend', '--query', 'q.npy', '--key', 'k.npy', '--value', 'v.npy', '--output', 'yb.npy', '--heads', '4', '--kv-heads', '3'], dir);
+    expect(kv.code).toBe(1);
+    expect(kv.json.errors[0].message).toMatch(/^options\.kvHeads \(3\) must divide options\.heads \(4\)/);
+    expect(fs.existsSync(path.join(dir, 'yb.npy'))).toBe(false);
+  });
+
   it('never overwrites an input: exit 2 with the usage', () => {
     const before = fs.readFileSync(path.join(dir, 'q.npy'));
     const r = cli(['attend', '--query', 'q.npy', '--key', 'k.npy', '--value', 'v.npy', '--output', './q.npy'], dir);
