@@ -27,6 +27,8 @@ async function prepare(spec: ContenderSpec): Promise<Prepared> {
     if (contender === 'ort-matmul') return (await import('./contenders/ort.js')).ortAttention('matmul', shape, threads);
     if (contender === 'ort-matmul-kt') return (await import('./contenders/ort.js')).ortAttention('matmul-kt', shape, threads);
     if (contender === 'ort-mha') return (await import('./contenders/ort.js')).ortAttention('mha', shape, threads);
+    if (contender === 'ort-mha-masked') return (await import('./contenders/ort.js')).ortMaskedAttention('mha', shape, threads);
+    if (contender === 'ort-gqa') return (await import('./contenders/ort.js')).ortMaskedAttention('gqa', shape, threads);
     if (contender === 'tfjs-wasm') return (await import('./contenders/tfjs.js')).tfjsAttention('wasm', shape);
     if (contender === 'tfjs-cpu') return (await import('./contenders/tfjs.js')).tfjsAttention('cpu', shape);
   }

@@ -262,7 +262,7 @@ function main(): void {
     rows.push(...caseRows);
   }
 
-  const doc = { machine, fmaPeakGflops: { ...peak, perCase: peaks }, flops: { attention: '2·B·N·M·(dk+dv)', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows };
+  const doc = { machine, fmaPeakGflops: { ...peak, perCase: peaks }, flops: { attention: '2·B·H·pairs·(dk+dv), pairs = N·M or N(N+1)/2 causal', block: '2·N·C·3Ci + 4·N·M·Ci + 2·N·Ci·C' }, rows };
   if (chartFile !== undefined) {
     writeChart(doc, chartFile).then(
       () => process.stderr.write(`chart: ${chartFile}\n`),

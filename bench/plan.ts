@@ -3,7 +3,7 @@
  * contender on all cores: its output is the reference every other contender must match.
  */
 import type { ContenderName } from './spec';
-import { BLOCK_SHAPES, blockFlops, flops, OPERATOR_SHAPES, type BlockShape, type OperatorShape } from './shapes';
+import { BLOCK_SHAPES, blockFlops, flops, MASKED_SHAPES, OPERATOR_SHAPES, type BlockShape, type OperatorShape } from './shapes';
 
 export type Family = 'native' | 'ort' | 'tfjs' | 'js';
 
@@ -53,8 +53,14 @@ export function plan({ cores, quick, ortVariants }: PlanOptions): Case[] {
     ...each('ort', 'ort-block', 'ORT NonLocal2d graph'),
     { contender: 'reference', family: 'js', threads: 1, label: 'reference.nonLocalBlock (JS)', gflopsEstimate: 1.3 },
   ];
+  // The masked rows: native against ORT's own operator for the mask (no JS rows: minutes per call).
+  const maskedEntries = (s: OperatorShape): Entry[] => [
+    ...each('native', 'native', 'native'),
+    ...(s.Hkv !== undefined ? each('ort', 'ort-gqa', 'ORT GroupQueryAttention') : each('ort', 'ort-mha-masked', `ORT MultiHeadAttention${s.causal ? ' unidirectional' : ' + attention_bias'}`)),
+  ];
   return [
     ...(quick ? OPERATOR_SHAPES.slice(0, 2) : OPERATOR_SHAPES).map((shape) => ({ shape, block: false, gflop: flops(shape) / 1e9, entries: operatorEntries })),
+    ...(quick ? [] : MASKED_SHAPES).map((shape) => ({ shape, block: false, gflop: flops(shape) / 1e9, entries: maskedEntries(shape) })),
     ...(quick ? [] : BLOCK_SHAPES).map((shape) => ({ shape, block: true, gflop: blockFlops(shape) / 1e9, entries: blockEntries })),
   ];
 }

@@ -4,9 +4,10 @@
  */
 import type { BlockShape, OperatorShape } from './shapes';
 
-/** Operator: output rows 0, N/2 and N−1 (all dv columns) of the first batch. */
+/** Operator: output rows 0, N/2 and N−1 (all H·dv columns) of the first batch. */
 export function operatorProbe(s: OperatorShape, y: Float32Array): number[] {
-  return [0, s.N >> 1, s.N - 1].flatMap((i) => Array.from(y.subarray(i * s.dv, (i + 1) * s.dv)));
+  const width = (s.H ?? 1) * s.dv;
+  return [0, s.N >> 1, s.N - 1].flatMap((i) => Array.from(y.subarray(i * width, (i + 1) * width)));
 }
 
 /**

@@ -55,7 +55,7 @@ export function markdown(m: Machine, peak: { all: number; one: number }, rows: R
     machineLine(m),
     `Measured FP32 FMA peak of the ${m.isa} kernel: ${peak.all.toFixed(0)} GFLOP/s on ${m.cores} threads, ${peak.one.toFixed(0)} on 1 (measureFmaPeak({ isa: '${m.isa}' })) at the start` +
       (casePeaks.length === 0 ? '.' : `; measured again before each round of each shape: ${range(casePeaks.map((p) => p.all))} on ${m.cores} threads, ${range(casePeaks.map((p) => p.one))} on 1 (per-shape medians), and each row's % of peak is against its shape's median.`),
-    'FLOPs: attention 4·B·N·M·d; block 2·N·C·3Ci (θ|φ|g) + 4·N·M·Ci (attention) + 2·N·Ci·C (W_z).',
+    'FLOPs: attention 2·B·H·N·M·(dk + dv) (causal: N(N + 1)/2 pairs in place of N·M — the work needed, not the work done); block 2·N·C·3Ci (θ|φ|g) + 4·N·M·Ci (attention) + 2·N·Ci·C (W_z).',
     'ORT ÷ ours: the faster ORT graph (operator) or the ORT block graph, same thread count, ÷ the native median (> 1: native is faster).',
     '× JS: speed-up over the naive JS loop (operator) or reference.nonLocalBlock (block). Peak RSS: the whole contender process.',
     `Medians of every sample; native and ORT ran in ${m.rounds} interleaved round${m.rounds === 1 ? '' : 's'}, each contender in its own process${m.pinnedCpu === null ? '' : `; 1-thread rows pinned to CPU ${m.pinnedCpu} (taskset)`}. Native gets a preallocated \`out\`, ORT preallocated output tensors.`,

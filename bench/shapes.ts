@@ -4,8 +4,17 @@ export interface OperatorShape {
   B: number;
   N: number;
   M: number;
+  /** per head */
   dk: number;
   dv: number;
+  /** heads (default 1): inputs [B, N, H·dk] as ORT's MultiHeadAttention takes them */
+  H?: number;
+  /** KV heads (grouped-query attention; default H) */
+  Hkv?: number;
+  /** causal mask, upper-left (= lower-right here: N = M) */
+  causal?: boolean;
+  /** an additive attention bias [1, H, N, M] */
+  bias?: boolean;
 }
 
 export const OPERATOR_SHAPES: OperatorShape[] = [
@@ -17,9 +26,29 @@ export const OPERATOR_SHAPES: OperatorShape[] = [
   { id: 'N=M=16384 d=64', B: 1, N: 16384, M: 16384, dk: 64, dv: 64 },
 ];
 
-/** FLOPs of one call: 2·B·N·M·dk for Q·Kᵀ plus 2·B·N·M·dv for P·V (= 4·B·N·M·d when dk = dv). */
+/**
+ * The masked-attention rows (issue #17): causal, an additive bias, causal grouped-query heads —
+ * each against ONNX Runtime's own operator for it (MultiHeadAttention with unidirectional or
+ * attention_bias, GroupQueryAttention).
+ */
+export const MASKED_SHAPES: OperatorShape[] = [
+  { id: 'causal [1,4096,64]²', B: 1, N: 4096, M: 4096, dk: 64, dv: 64, causal: true },
+  { id: '[1,8,1024,64] + bias [1,8,1024,1024]', B: 1, H: 8, N: 1024, M: 1024, dk: 64, dv: 64, bias: true },
+  { id: 'causal GQA [1,32,2048,128], 8 KV heads', B: 1, H: 32, Hkv: 8, N: 2048, M: 2048, dk: 128, dv: 128, causal: true },
+];
+
+/** The (query, key) pairs a call computes: N·M, or N(N + 1)/2 under a causal mask (N = M here). */
+export function visiblePairs(s: OperatorShape): number {
+  return s.causal ? (s.N * (s.N + 1)) / 2 : s.N * s.M;
+}
+
+/**
+ * FLOPs of one call: 2·dk for q·k plus 2·dv for p·v per visible (query, key) pair, per head:
+ * 2·B·H·N·M·(dk + dv) (= 4·B·N·M·d for one head with dk = dv), and half of that, N(N + 1)/2
+ * pairs, under a causal mask — the work that has to be done, not the work a kernel does.
+ */
 export function flops(s: OperatorShape): number {
-  return 2 * s.B * s.N * s.M * (s.dk + s.dv);
+  return 2 * s.B * (s.H ?? 1) * visiblePairs(s) * (s.dk + s.dv);
 }
 
 /** The block shapes the benchmark measures (issue #3 / #5): one nonLocalBlock call each. */

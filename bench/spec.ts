@@ -8,6 +8,8 @@ export type ContenderName =
   | 'ort-matmul' //  ONNX Runtime, Transpose → MatMul → Mul → Softmax → MatMul (operator)
   | 'ort-matmul-kt' // the same graph fed a pre-transposed key (only for `--ort-variants`)
   | 'ort-mha' //     ONNX Runtime, com.microsoft MultiHeadAttention (operator)
+  | 'ort-mha-masked' // ONNX Runtime MultiHeadAttention with unidirectional / attention_bias (masked rows)
+  | 'ort-gqa' //     ONNX Runtime, com.microsoft GroupQueryAttention (causal GQA row)
   | 'ort-block' //   ONNX Runtime, mmcv NonLocal2d graph (block)
   | 'tfjs-wasm' //   TensorFlow.js, wasm backend (operator)
   | 'tfjs-cpu'; //   TensorFlow.js, cpu backend (operator)

@@ -11,9 +11,13 @@ import type { BlockShape, OperatorShape } from '../shapes';
 import type { Prepared } from './types';
 
 export function nativeAttention(s: OperatorShape, threads: number): Prepared {
-  const { q, k, v, scale } = attentionInputs(s);
-  const out = new Float32Array(s.B * s.N * s.dv);
-  return { run: () => lib.attention(q, k, v, { scale, threads, out }).data, probe: (y) => operatorProbe(s, y), engine: lib.info().isa };
+  const { q, k, v, scale, bias } = attentionInputs(s);
+  const H = s.H ?? 1;
+  const out = new Float32Array(s.B * s.N * H * s.dv);
+  const options: lib.AttentionOptions = { scale, threads, out, heads: H, kvHeads: s.Hkv ?? H };
+  if (s.causal) options.causal = true;
+  if (bias !== null) options.attentionBias = bias;
+  return { run: () => lib.attention(q, k, v, options).data, probe: (y) => operatorProbe(s, y), engine: lib.info().isa };
 }
 
 export function nativeBlock(s: BlockShape, threads: number): Prepared {

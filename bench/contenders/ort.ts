@@ -12,6 +12,7 @@ import { blockInput, blockWeights } from '../block-weights';
 import { attentionInputs } from '../inputs';
 import { attentionGraph, type AttentionGraph, type BuiltGraph } from '../ort/attention-graphs';
 import { blockGraph } from '../ort/block-graph';
+import { gqaGraph, mhaGraph } from '../ort/masked-attention-graphs';
 import { blockProbe, operatorProbe } from '../probe';
 import type { BlockShape, OperatorShape } from '../shapes';
 import type { Prepared } from './types';
@@ -53,6 +54,17 @@ export function ortAttention(kind: AttentionGraph, s: OperatorShape, threads: nu
   const feeds: Record<string, Float32Array> = { query: q.data, key: k.data, value: v.data };
   if (kind === 'matmul-kt') feeds.key_t = transposeKey(k.data, s.B, s.M, s.dk);
   return session(graph, threads, feeds, [s.B, s.N, s.dv], (y) => operatorProbe(s, y));
+}
+
+/** ORT's operator for a masked row: MultiHeadAttention (unidirectional / attention_bias) or GroupQueryAttention. */
+export function ortMaskedAttention(kind: 'mha' | 'gqa', s: OperatorShape, threads: number): Promise<Prepared> {
+  const { q, k, v, scale, bias } = attentionInputs(s);
+  const H = s.H ?? 1;
+  const shape = { B: s.B, H, Hkv: s.Hkv ?? H, N: s.N, M: s.M, d: s.dk };
+  const graph = kind === 'gqa' ? gqaGraph(shape, scale) : mhaGraph(shape, scale, { causal: s.causal, biasDims: bias?.shape });
+  const feeds: Record<string, Float32Array> = { query: q.data, key: k.data, value: v.data };
+  if (bias !== null) feeds.attention_bias = bias.data;
+  return session(graph, threads, feeds, [s.B, s.N, H * s.dv], (y) => operatorProbe(s, y));
 }
 
 export function ortBlock(s: BlockShape, threads: number): Promise<Prepared> {

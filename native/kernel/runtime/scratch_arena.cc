@@ -26,7 +26,7 @@ struct Arena {
 };
 
 Arena& ArenaFor(ArenaSlot slot) noexcept {
-  thread_local Arena arenas[3];
+  thread_local Arena arenas[4];
   return arenas[static_cast<int>(slot)];
 }
 
