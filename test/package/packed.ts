@@ -56,13 +56,30 @@ export function prebuildFiles(root = ROOT): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.node')) : [];
 }
 
+/** The newest modification time of the addon's sources (native/, binding.gyp), ms. */
+function newestSource(): number {
+  let newest = fs.statSync(path.join(ROOT, 'binding.gyp')).mtimeMs;
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  walk(path.join(ROOT, 'native'));
+  return newest;
+}
+
 /**
- * Makes sure prebuilds/<platform>-<arch>/ holds a prebuild: if it does not, runs `npm run prebuild`
- * (tools/prebuild.js, which builds in a copy of the sources, so build/Release under the suites
- * running next to this one is left alone).
+ * Makes sure prebuilds/<platform>-<arch>/ holds a prebuild of the current sources: if it holds
+ * none, or one older than a file under native/, runs `npm run prebuild` (tools/prebuild.js, which
+ * builds in a copy of the sources, so build/Release under the suites running next to this one is
+ * left alone). A stale prebuild would test the package with last week's addon.
  */
 export function ensurePrebuild(): void {
-  if (prebuildFiles().length > 0) return;
+  const files = prebuildFiles();
+  const dir = path.join(ROOT, 'prebuilds', PLATFORM_DIR);
+  if (files.length > 0 && files.every((f) => fs.statSync(path.join(dir, f)).mtimeMs >= newestSource())) return;
   run(process.execPath, [path.join(ROOT, 'tools', 'prebuild.js')], { cwd: ROOT });
   if (prebuildFiles().length === 0) throw new Error('npm run prebuild produced no prebuild for this platform');
 }
