@@ -22,6 +22,7 @@ async function prepare(spec: ContenderSpec): Promise<Prepared> {
     if (contender === 'ort-block') return (await import('./contenders/ort.js')).ortBlock(block, threads);
   } else if (shape) {
     if (contender === 'native') return (await import('./contenders/native.js')).nativeAttention(shape, threads);
+    if (contender === 'native-unmasked') return (await import('./contenders/native.js')).nativeAttention({ ...shape, causal: false }, threads);
     if (contender === 'reference') return (await import('./contenders/js.js')).referenceAttention(shape);
     if (contender === 'naive') return (await import('./contenders/js.js')).naiveLoop(shape);
     if (contender === 'ort-matmul') return (await import('./contenders/ort.js')).ortAttention('matmul', shape, threads);

@@ -14,6 +14,8 @@ export interface Entry {
   label: string;
   /** JS-speed contenders: about how fast they run here (GFLOP/s), to skip calls that would take minutes */
   gflopsEstimate?: number;
+  /** this entry's FLOPs when they differ from the case's (the unmasked twin of a causal row), GFLOP */
+  gflop?: number;
 }
 
 export interface Case {
@@ -54,8 +56,11 @@ export function plan({ cores, quick, ortVariants }: PlanOptions): Case[] {
     { contender: 'reference', family: 'js', threads: 1, label: 'reference.nonLocalBlock (JS)', gflopsEstimate: 1.3 },
   ];
   // The masked rows: native against ORT's own operator for the mask (no JS rows: minutes per call).
+  // A causal row also runs the same call without the mask in the same interleaved rounds, so the
+  // causal ÷ unmasked time is measured side by side (minutes apart, the VM's drift would be in it).
   const maskedEntries = (s: OperatorShape): Entry[] => [
     ...each('native', 'native', 'native'),
+    ...(s.causal && s.Hkv === undefined ? each('native', 'native-unmasked', 'native without the mask').map((e) => ({ ...e, gflop: flops({ ...s, causal: false }) / 1e9 })) : []),
     ...(s.Hkv !== undefined ? each('ort', 'ort-gqa', 'ORT GroupQueryAttention') : each('ort', 'ort-mha-masked', `ORT MultiHeadAttention${s.causal ? ' unidirectional' : ' + attention_bias'}`)),
   ];
   return [

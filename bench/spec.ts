@@ -3,6 +3,7 @@ import type { BlockShape, OperatorShape } from './shapes';
 
 export type ContenderName =
   | 'native' //      lib.attention / lib.nonLocalBlock (the addon)
+  | 'native-unmasked' // lib.attention on a causal row's shape without the mask (its side-by-side twin)
   | 'reference' //   lib.reference.attention / lib.reference.nonLocalBlock (pure TypeScript)
   | 'naive' //       the textbook JS loop (operator only)
   | 'ort-matmul' //  ONNX Runtime, Transpose → MatMul → Mul → Softmax → MatMul (operator)

@@ -23,16 +23,11 @@ interface Target {
   goal: Goal | null;
 }
 
-/** The unmasked shape a causal row is compared with: 'causal [1,4096,64]²' → '[1,4096,64]²'. */
-const unmaskedOf = (shapeId: string): string => shapeId.replace(/^causal /, '');
 
 function targetOf(shapeId: string): Target | null {
   if (BLOCK_SHAPES.some((s) => s.id === shapeId)) return { figure: 'percentOfPeak', goal: { op: '≥', limit: 85, unit: '%' } };
   const masked = MASKED_SHAPES.find((m) => m.id === shapeId);
-  if (masked !== undefined) {
-    const comparable = masked.causal && OPERATOR_SHAPES.some((o) => o.id === unmaskedOf(shapeId));
-    return comparable ? { figure: 'causalRatio', goal: CAUSAL_GOAL } : { figure: null, goal: null };
-  }
+  if (masked !== undefined) return masked.causal && masked.Hkv === undefined ? { figure: 'causalRatio', goal: CAUSAL_GOAL } : { figure: null, goal: null };
   const s = OPERATOR_SHAPES.find((o) => o.id === shapeId);
   if (s === undefined) return null;
   if (s.N * s.M <= 64 * 64) return { figure: 'medianMs', goal: TINY_LATENCY_GOAL };
@@ -54,12 +49,13 @@ export function targetsTable(rows: Row[], ortComparable: boolean): string {
   let met = 0;
   let counted = 0;
   for (const r of rows) {
-    if (r.family !== 'native' || r.medianMs === null) continue;
+    if (r.family !== 'native' || r.kind === 'native-unmasked' || r.medianMs === null) continue;
     const target = targetOf(r.shape);
     if (target === null) continue;
     let value: number | null = null;
     if (target.figure === 'causalRatio') {
-      const unmasked = rows.find((o) => o.shape === unmaskedOf(r.shape) && o.contender === r.contender);
+      // Its twin: the same shape without the mask, same threads, in the same interleaved rounds.
+      const unmasked = rows.find((o) => o.shape === r.shape && o.kind === 'native-unmasked' && o.threads === r.threads);
       value = unmasked?.medianMs ? r.medianMs / unmasked.medianMs : null;
     } else if (target.figure !== null) {
       value = r[target.figure];

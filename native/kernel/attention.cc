@@ -58,10 +58,11 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   int64_t target = 64;
   if (wide && enough_tasks(128)) target = 128;
   if (p.key_width + p.value_width <= 128 && kv_beyond_l2 && enough_tasks(256)) target = 256;
-  // Causal: a task computes its keys up to the diagonal of its last query, so about Br²/2 of its
-  // work is the triangle the mask then discards — (T + 1) / 2T of the full work for T = N / Br
-  // query blocks, against the ideal ½: 64 queries make that 0.508 at N = 4096 (128: 0.516, 256:
-  // 0.53; measured in docs/performance.md).
+  // Causal: a task streams the keys up to its last query's diagonal. The tiles wholly past the
+  // diagonal are skipped (attention_task-inl.h), but the task's share of keys it reads for only
+  // some of its queries still grows with Br, while small blocks re-stream K and V more often:
+  // 64 queries measured best (causal ÷ unmasked at [1,4096,64]²: 0.52–0.56 for 32, 64 and 128,
+  // 0.59 for 256; docs/performance.md).
   if (p.causal && target > 64) target = 64;
   plan.query_block = RoundUp(p.queries < target ? p.queries : target, tile);
   while (plan.query_block > tile &&
@@ -93,6 +94,7 @@ Scratch CarveScratch(const AttentionProblem& p, const BlockPlan& plan, ScratchCa
   s.key_rows = carve->Pointers(bc);
   s.value_rows = carve->Pointers(bc);
   s.key_index = carve->Indices(bc);
+  s.row_tile_keys = carve->Indices(br);
   return s;
 }
 

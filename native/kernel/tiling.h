@@ -40,6 +40,7 @@ struct Scratch {
   const float** key_rows;    // Bc + pad : rows of the live (unmasked) keys of the block
   const float** value_rows;  // Bc + pad : the matching value rows
   int64_t* key_index;        // Bc + pad : the key index j of each gathered row (causal, bias)
+  int64_t* row_tile_keys;    // Br       : causal: the gathered keys each P·V row tile can see
   float* value_pack;         // Bc × dv'' : the block's live value rows as column panels (types.h)
 };
 

@@ -3,7 +3,8 @@
 // tools/arm64/): jest and ts-jest under emulation would take most of CI's time, so this plain
 // script (on the compiled dist/) covers what the native suites do, on every kernel the addon has
 // (neon and scalar), and exits non-zero on the first class of failure, printing each.
-//   - attention: every affinity; rank 2, 3 (with a key mask) and 4 (heads); `out`; shapes that
+//   - attention: every affinity; rank 2, 3 (with a key mask) and 4 (heads); causal masks, biases and
+//     grouped-query heads; `out`; shapes that
 //     leave tails everywhere (N, M, dk, dv not multiples of any tile; dk ≠ dv; one key; one query);
 //     against reference.attention within 2e-5 of max |y|, as the jest suites do;
 //   - the block: every PyTorch fixture (test/fixtures/block) against PyTorch's z within 1e-4;
@@ -53,6 +54,14 @@ function operatorCases(affinity) {
     ['rank 3, heads split the last axis', [2, 19, 24], [2, 29, 24], [2, 29, 12], { ...extra(8), heads: 3 }],
     ['rank 4', [1, 2, 130, 64], [1, 2, 257, 64], [1, 2, 257, 64], extra(64)],
     ['rank 2, wide', [70, 150], [90, 150], [90, 130], extra(150)],
+    ['rank 4, causal upper-left, grouped heads', [2, 4, 37, 16], [2, 2, 53, 16], [2, 2, 53, 9], { ...extra(16), causal: true }],
+    ['rank 3, causal lower-right, kvHeads, mask', [2, 45, 24], [2, 29, 8], [2, 29, 6], { ...extra(8), heads: 3, kvHeads: 1, causal: 'lower-right', keyPaddingMask: Uint8Array.from({ length: 58 }, (_, j) => j % 5 !== 2) }],
+    ...(affinity === 'embedded_gaussian' || affinity === 'gaussian'
+      ? [
+          ['rank 4, bias [1, H, N, M] with -inf, causal', [2, 3, 41, 12], [2, 3, 67, 12], [2, 3, 67, 10], { ...extra(12), causal: 'lower-right', attentionBias: { data: r(3 * 41 * 67, 6).map((x, i) => (i % 9 === 0 ? -Infinity : 3 * x)), shape: [1, 3, 41, 67] } }],
+          ['rank 2, bias [N, M], mask', [30, 8], [70, 8], [70, 8], { ...extra(8), attentionBias: { data: r(30 * 70, 7), shape: [30, 70] }, keyPaddingMask: Uint8Array.from({ length: 70 }, (_, j) => j % 3 !== 0) }],
+        ]
+      : []),
   ];
 }
 
@@ -149,8 +158,8 @@ function checkExp(isa) {
 
 function checkHostileCalls() {
   const f = (n) => new Float32Array(n).fill(0.5);
-  const sizes = { layout: 0, batch: 1, heads: 1, queries: 4, keys: 5, keyWidth: 3, valueWidth: 2, affinity: 0, threads: 1, scale: 1 };
-  const descriptor = (over = {}) => ({ sizes: attentionSizes({ ...sizes, ...over }), mask: null, concatQuery: null, concatKey: null });
+  const sizes = { layout: 0, batch: 1, heads: 1, queries: 4, keys: 5, keyWidth: 3, valueWidth: 2, affinity: 0, threads: 1, scale: 1, kvHeads: 1, causal: 0, biasBatch: 0, biasHeads: 1 };
+  const descriptor = (over = {}) => ({ sizes: attentionSizes({ ...sizes, ...over }), mask: null, concatQuery: null, concatKey: null, bias: null });
   const cases = [
     ['too few arguments', [f(12), f(15), f(10), f(8)], 'TypeError', /takes 5 arguments/],
     ['query a Float64Array', [new Float64Array(12), f(15), f(10), f(8), descriptor()], 'TypeError', /^query must be a Float32Array$/],

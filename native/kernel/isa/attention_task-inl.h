@@ -238,6 +238,9 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
   for (int64_t j0 = 0; j0 < key_end; j0 += plan.key_block) {
     if (Cancelled(p.cancel_flag)) return;  // RunAttention reports the call as cancelled
     const int64_t block_end = MinInt(key_end, j0 + plan.key_block);
+    // Causal: some query of the task may not see some key of this block (its last key is past the
+    // first query's view).
+    const bool straddles = p.causal && block_end - 1 > limit0;
     // Gather the live keys of this block; masked keys take no work and never touch O, so garbage
     // (even Inf/NaN) in a masked key or value row cannot leak into the result.
     int64_t kc = 0;
@@ -259,15 +262,28 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
       // Sᵀ rows land in scratch padding and are never read.
       const int64_t padded = (kc + Simd::kScoreKeys - 1) / Simd::kScoreKeys * Simd::kScoreKeys;
       for (int64_t j = kc; j < padded; ++j) s.key_rows[j] = s.key_rows[kc - 1];
+      constexpr int64_t kTileQueries = Simd::kScoreVecs * Simd::W;
       for (int64_t j = 0; j < padded; j += Simd::kScoreKeys)
-        for (int64_t i0 = 0; i0 < columns; i0 += Simd::kScoreVecs * Simd::W)
+        for (int64_t i0 = 0; i0 < columns; i0 += kTileQueries) {
+          // Causal: a tile whose first (smallest) key is past its last query's view is all hidden;
+          // MaskCausal below overwrites every entry of it, so it is not computed.
+          if (straddles && s.key_index[j] > limit0 + i0 + kTileQueries - 1) continue;
           ScoreTile(s.key_rows + j, s.query_t + i0, br, dk, s.scores_t + j * br + i0);
+        }
     }
 
     if (bias != nullptr)
       AddBias(s.scores_t, br, kc, rows, s.key_index, mask == nullptr, bias, p.bias_strides.row);
-    if (p.causal && s.key_index[kc - 1] > limit0)  // some query of the task may not see some key
+    if (straddles) {
       MaskCausal(s.scores_t, br, kc, columns, s.key_index, limit0, softmax ? kNegativeInfinity : 0.0f);
+      // P·V row tile k (queries kR .. kR + R − 1) sees the gathered keys up to limit0 + its last query.
+      int64_t seen = 0;
+      for (int64_t i0 = 0, t = 0; i0 < rows; i0 += Simd::kValueRows, ++t) {
+        const int64_t limit = limit0 + MinInt(rows, i0 + Simd::kValueRows) - 1;
+        while (seen < kc && s.key_index[seen] <= limit) ++seen;
+        s.row_tile_keys[t] = seen;
+      }
+    }
 
     NONLOCAL_PHASE_MARK(kPhaseScores);
     if (softmax) SoftmaxStep(s.scores_t, br, kc, columns, s.row_max, s.row_sum, s.rescale);
@@ -280,7 +296,8 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
     // The first live block writes O (no zeroing pass over it, and nothing stale is ever read).
     static constexpr GemmInit kNothingToAdd{};
     AccumulateValues(s.scores_t, br, Simd::kValueRows, rows, s.value_rows, panel_stride, kc, 0, dv,
-                     s.acc, os, softmax ? s.rescale : nullptr, first_block ? &kNothingToAdd : nullptr);
+                     s.acc, os, softmax ? s.rescale : nullptr, first_block ? &kNothingToAdd : nullptr,
+                     kPanelColumns, straddles ? s.row_tile_keys : nullptr);
     first_block = false;
     NONLOCAL_PHASE_MARK(kPhaseValues);
   }

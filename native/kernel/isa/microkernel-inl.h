@@ -160,7 +160,7 @@ void AccumulateValues(const float* pt, int64_t br, int64_t tile_stride, int64_t 
                       const float* const* value_rows, int64_t panel_stride, int64_t kc,
                       int64_t c_begin, int64_t c_end, float* acc, int64_t os,
                       const float* rescale, const GemmInit* init = nullptr,
-                      int64_t panel_width = kPanelColumns) {
+                      int64_t panel_width = kPanelColumns, const int64_t* row_tile_depth = nullptr) {
   static const ValueTiles tiles;
   constexpr int64_t kColumns = int64_t{Simd::kValueVecs} * Simd::W;
   for (int64_t c0 = c_begin; c0 < c_end; c0 += kColumns) {
@@ -179,8 +179,11 @@ void AccumulateValues(const float* pt, int64_t br, int64_t tile_stride, int64_t 
             init->residual == nullptr ? nullptr : init->residual + i0 * init->residual_stride + c0;
         tile_init.residual_stride = init->residual_stride;
       }
+      // A causal block: row tile k needs only the first row_tile_depth[k] keys (the rest are
+      // exact zeros of Pᵀ for all its rows).
+      const int64_t depth = row_tile_depth == nullptr ? kc : row_tile_depth[i0 / Simd::kValueRows];
       tiles.fn[r - 1][nv - 1](pt + i0 / Simd::kValueRows * tile_stride, br, value_rows, offset,
-                              kc, tail, acc + i0 * os + c0, os,
+                              depth, tail, acc + i0 * os + c0, os,
                               rescale == nullptr ? nullptr : rescale + i0,
                               init == nullptr ? nullptr : &tile_init);
     }
