@@ -53,7 +53,7 @@ function nice(x: number, way: 'up' | 'down'): number {
 
 const threadsLabel = (t: number): string => (t === 1 ? '1 thread' : `${t} threads`);
 const figure = (g: number): string => (g >= 10 ? g.toFixed(0) : g.toFixed(1));
-const ORT_GRAPH: Record<string, string> = { 'ort-matmul': 'MatMul graph', 'ort-mha': 'MultiHeadAttention', 'ort-block': 'NonLocal2d graph' };
+const ORT_GRAPH: Record<string, string> = { 'ort-matmul': 'MatMul graph', 'ort-mha': 'MultiHeadAttention', 'ort-block': 'NonLocal2d graph', 'ort-mha-masked': 'MultiHeadAttention', 'ort-gqa': 'GroupQueryAttention' };
 const JS_NAME: Record<string, string> = { naive: 'naive loop', reference: 'reference' };
 
 /** Series, in legend order, with their colours: darker for all threads, lighter for one. */
@@ -93,7 +93,7 @@ export function chartData(report: BenchReport): { shapes: string[]; series: stri
   };
   for (const shape of shapes) {
     const here = rows.filter((r) => r.shape === shape);
-    threadCounts.forEach((t, i) => pick(shape, names[i], here.filter((r) => r.family === 'native' && r.threads === t), () => ''));
+    threadCounts.forEach((t, i) => pick(shape, names[i], here.filter((r) => r.family === 'native' && r.kind !== 'native-unmasked' && r.threads === t), () => ''));
     // The pre-transposed-key variant is left out, as in the table's ORT ÷ ours: its input was prepared off the clock.
     threadCounts.forEach((t, i) =>
       pick(shape, names[threadCounts.length + i], here.filter((r) => r.family === 'ort' && r.kind !== 'ort-matmul-kt' && r.threads === t), (r) => ORT_GRAPH[r.kind] ?? r.contender),
