@@ -3,6 +3,7 @@
  * attention maps). Unlike attention() this does hold N×M, so it refuses sizes over a limit.
  */
 import { biasRowOffset, kvHeadOf, resolveQueryKey, visibleKeyEnd, type AttentionOptions } from './args';
+import { normaliseRow } from './row-weights';
 import { formatShape, type Tensor } from '../core/tensor';
 import { rangeError, typeError } from '../core/validation';
 
@@ -55,26 +56,13 @@ export function affinityMap(query: Tensor, key: Tensor, options?: AffinityMapOpt
         const biasRow = biasRowOffset(p, b, h, i);
         const qi = b * qb + h * qh + i * qr;
         const queryDot = p.concatQuery === null ? 0 : dotAt(q, qi, p.concatQuery, 0, dk);
-        let max = -Infinity;
-        let live = 0;
         for (let j = 0; j < end; j++) {
           if (!seen(j)) continue;
-          live++;
           const kj = b * kb + g * kh + j * kr;
           row[j] = p.concatKey !== null ? Math.max(0, queryDot + dotAt(k, kj, p.concatKey, 0, dk)) : p.scale * dotAt(q, qi, k, kj, dk);
           if (biasRow >= 0) row[j] += p.bias![biasRow + j];
-          if (row[j] > max || Number.isNaN(row[j])) max = Number.isNaN(max) ? max : row[j];
         }
-        let denominator = live;
-        if (softmax) {
-          denominator = 0;
-          const shift = max === -Infinity ? 0 : max;
-          for (let j = 0; j < end; j++) {
-            if (!seen(j)) continue;
-            row[j] = Math.exp(row[j] - shift);
-            denominator += row[j];
-          }
-        }
+        const denominator = normaliseRow(row, end, seen, softmax);
         if (denominator === 0) continue; // no key seen: the row stays 0
         for (let j = 0; j < end; j++) if (seen(j)) out[base + j] = row[j] / denominator;
       }

@@ -3,6 +3,7 @@
  * two-pass (max, then exp and sum), the textbook form rather than the kernel's online one.
  */
 import { biasRowOffset, kvHeadOf, resolveAttention, visibleKeyEnd, type AttentionOptions } from '../attention/args';
+import { normaliseRow } from '../attention/row-weights';
 import type { Tensor } from '../core/tensor';
 import { refuseSignal } from '../core/validation';
 
@@ -39,28 +40,14 @@ export function attention(query: Tensor, key: Tensor, value: Tensor, options?: A
         const end = visibleKeyEnd(p, i);
         const biasRow = biasRowOffset(p, b, h, i);
         const qi = b * qb + h * qh + i * qr;
-        let live = 0;
-        let max = -Infinity;
         const queryDot = p.affinity === 'concatenation' ? dot(q, qi, p.concatQuery!, 0, dk) : 0;
         for (let j = 0; j < end; j++) {
           if (!seen(j)) continue;
-          live++;
           let f = keyDots !== null ? Math.max(0, queryDot + keyDots[j]) : p.scale * dot(q, qi, k, b * kb + g * kh + j * kr, dk);
           if (biasRow >= 0) f += p.bias![biasRow + j];
           weights[j] = f;
-          if (f > max || Number.isNaN(f)) max = Number.isNaN(max) ? max : f;
         }
-        let denominator = live;
-        if (softmax) {
-          // A row whose logits are all −∞ (masked by the bias) sees no key: zeros, like M' = 0.
-          denominator = 0;
-          const shift = max === -Infinity ? 0 : max;
-          for (let j = 0; j < end; j++) {
-            if (!seen(j)) continue;
-            weights[j] = Math.exp(weights[j] - shift);
-            denominator += weights[j];
-          }
-        }
+        const denominator = normaliseRow(weights, end, seen, softmax);
         acc.fill(0);
         for (let j = 0; j < end; j++) {
           if (!seen(j)) continue;

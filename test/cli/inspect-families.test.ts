@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readNpy } from '../../lib/index';
 import { cli, cliJson, tempDir } from './helpers';
+import { maxAbsDiff } from '../support/oracle';
 
 const fixtures = path.resolve(__dirname, '..', 'fixtures', 'block');
 const weightsOf = (name: string) => path.join(fixtures, name, 'weights.safetensors');
@@ -15,11 +16,6 @@ let cleanup: () => void;
 beforeAll(() => ({ dir, cleanup } = tempDir()));
 afterAll(() => cleanup());
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('inspect', () => {
   it('lists every block of an mmaction2 model with its family, settings and their sources', () => {

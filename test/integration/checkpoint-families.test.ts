@@ -10,6 +10,7 @@ import * as path from 'node:path';
 
 import { inspectCheckpoint, loadNonLocalWeights, nonLocalBlock, readNpy, WeightsError, type Affinity, type CheckpointBlock } from '../../lib/index';
 import { restoreIsa, SUPPORTED_ISAS, useIsa } from '../support/isas';
+import { maxAbsDiff } from '../support/oracle';
 
 interface FamilyBlock {
   prefix: string;
@@ -35,14 +36,6 @@ const root = path.join(__dirname, '..', 'fixtures', 'block');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest.json'), 'utf8')) as { families: FamilyFixture[] };
 const TOLERANCE = 1e-4;
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = d;
-  }
-  return m;
-}
 
 const weightsFile = (f: FamilyFixture) => path.join(root, f.name, 'weights.safetensors');
 /** Only what the issue allows a user to pass: the prefix, and the mode where the family requires it. */

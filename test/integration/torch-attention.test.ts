@@ -10,6 +10,7 @@ import * as path from 'node:path';
 
 import { attention, attentionAsync, readNpy, reference, type AttentionOptions, type Tensor } from '../../lib/index';
 import { restoreIsa, SUPPORTED_ISAS, useIsa } from '../support/isas';
+import { maxAbsDiff } from '../support/oracle';
 
 interface Fixture { name: string; B: number; H: number; Hkv: number; N: number; M: number; d: number; dv: number; scale: number; causal: 'upper-left' | 'lower-right' | null; bias: number[] | null; mask: boolean }
 
@@ -17,14 +18,6 @@ const root = path.join(__dirname, '..', 'fixtures', 'attention');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest.json'), 'utf8')) as { fixtures: Fixture[] };
 const TOLERANCE = 1e-4;
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = d;
-  }
-  return m;
-}
 
 function load(f: Fixture): { q: Tensor; k: Tensor; v: Tensor; y: Tensor; options: AttentionOptions } {
   const read = (n: string) => readNpy(path.join(root, f.name, `${n}.npy`));

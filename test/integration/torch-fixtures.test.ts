@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { loadNonLocalWeights, nonLocalBlock, nonLocalBlockAsync, readNpy, reference } from '../../lib/index';
 import { AFFINITIES, type Affinity } from '../../lib/core/tensor';
 import { restoreIsa, SUPPORTED_ISAS, useIsa } from '../support/isas';
+import { maxAbsDiff } from '../support/oracle';
 
 interface Fixture {
   name: string;
@@ -31,14 +32,6 @@ const root = path.join(__dirname, '..', 'fixtures', 'block');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest.json'), 'utf8')) as { tolerance_max_abs: number; fixtures: Fixture[] };
 const TOLERANCE = 1e-4;
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = d;
-  }
-  return m;
-}
 
 async function load(f: Fixture) {
   const dir = path.join(root, f.name);

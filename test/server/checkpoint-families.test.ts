@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { parseNpy } from '../../lib/index';
 import { killAll, startServer } from '../../bench/perf-report/server-harness';
+import { maxAbsDiff } from '../support/oracle';
 
 jest.setTimeout(60_000);
 
@@ -29,11 +30,6 @@ function post(port: number, npy: Buffer): Promise<{ status: number; body: Buffer
   });
 }
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 async function serveAndCompare(name: string, args: string[]): Promise<Record<string, unknown>> {
   const listening = await startServer(path.join(fixtures, name, 'weights.safetensors'), 1 << 20, children, args);

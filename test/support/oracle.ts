@@ -92,6 +92,16 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
   return scale === 0 ? err : err / scale;
 }
 
+/** max |a − b| over the elements (NaN counts as the largest): the fixtures' max-abs comparison. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = d;
+  }
+  return m;
+}
+
 /** Deterministic uniform floats in [lo, hi): the package's one seeded generator. */
 export { seededFloats as randomFloats } from '../../lib/core/seeded-random';
 
