@@ -55,9 +55,8 @@ interface Family {
   /** how the key path is described in `source` */
   readonly keyPath: string;
   matches(facts: BlockFacts): boolean;
-  /** the family's settings with their citations; a missing mode means the keys decide */
+  /** the family's settings with their citations (sub-sampling is always the keys'); a missing mode means the keys decide */
   readonly useScale: readonly [boolean, string];
-  readonly subSample?: readonly [boolean, string];
   readonly mode?: readonly [Affinity, string];
   /** when θ is present without concat_project, the modes this family ships with identical keys */
   readonly ambiguousModes?: readonly Affinity[];
@@ -82,7 +81,6 @@ const FAMILIES: readonly Family[] = [
     keyPath: 'backbone.layerN.M.non_local_block.',
     matches: (f) => f.convention === 'mmcv' && underAnyPrefix('backbone\\.layer\\d+\\.\\d+\\.non_local_block\\.').test(f.prefix) && f.dims === 3,
     useScale: [false, 'mmaction2 configs/recognition/{i3d,tsm}/*nl*.py: non_local_cfg use_scale=False'],
-    subSample: [true, 'mmaction2 configs/recognition/{i3d,tsm}/*nl*.py: non_local_cfg sub_sample=True'],
     ambiguousModes: ['embedded_gaussian', 'dot_product'],
   },
   {
@@ -99,7 +97,6 @@ const FAMILIES: readonly Family[] = [
     keyPath: 'Caffe2 blob names *_g_w, *_out_w',
     matches: (f) => f.convention === 'caffe2',
     useScale: [true, 'video-nonlocal-net lib/core/config.py: NONLOCAL.USE_SCALE True'],
-    subSample: [true, 'video-nonlocal-net lib/models/nonlocal_helper.py: max-pool before φ and g (NONLOCAL.USE_MAXPOOL True)'],
     mode: ['embedded_gaussian', 'video-nonlocal-net lib/core/config.py: NONLOCAL.USE_SOFTMAX True'],
   },
   {
@@ -146,12 +143,13 @@ export function resolveConventions(facts: BlockFacts, explicit: ExplicitSettings
     ? [family.useScale[0], fromFamily(family.useScale[1])]
     : [defaults.useScale[0], { kind: 'default', detail: defaults.useScale[1] }]);
 
+  // Caffe2 blob names carry no pooling: its graph always max-pools, before the φ and g convolutions.
   const poolBeforeConv = facts.convention === 'caffe2';
   const [subSample, subSampleFrom] = pick(explicit.subSample, poolBeforeConv
-    ? [true, fromFamily(family?.subSample?.[1] ?? 'Caffe2')]
+    ? [true, fromFamily('video-nonlocal-net lib/models/nonlocal_helper.py: max-pool before φ and g (NONLOCAL.USE_MAXPOOL True)')]
     : [facts.subSampledKeys, { kind: 'keys', detail: facts.subSampledKeys ? 'g.0.* / phi.0.* keys: Sequential(conv, max-pool)' : 'no g.0.* key: no pooling' }]);
   const poolFrom: SettingOrigin = poolBeforeConv
-    ? { kind: 'family', detail: 'video-nonlocal-net lib/models/nonlocal_helper.py: pool, then the φ and g convolutions' }
+    ? fromFamily('video-nonlocal-net lib/models/nonlocal_helper.py: pool, then the φ and g convolutions')
     : { kind: 'keys', detail: 'convolution, then pool (Sequential(conv, pool))' };
 
   const from = { useScale: useScaleFrom, subSample: subSampleFrom, poolBeforeConv: poolFrom };

@@ -54,15 +54,13 @@ export function assumedSettings(weights: NonLocalWeights): string[] {
   return assumed;
 }
 
-/** The library options for the parsed flags; unset flags keep the checkpoint's defaults. */
+/**
+ * The call options for the parsed flags: the thread count. --mode, --scale and --sub-sample went
+ * to the loader (loaderOptions), so the weights' defaults already are the settings in force.
+ */
 export function blockOptions(opts: BlockCliOptions, threads?: number): NonLocalBlockOptions {
-  const options: NonLocalBlockOptions = {};
-  if (opts.mode !== undefined) options.mode = opts.mode;
-  if (opts.subSample !== undefined) options.subSample = opts.subSample;
-  if (opts.scale !== undefined) options.useScale = opts.scale;
   const t = threads ?? opts.threads;
-  if (t !== undefined) options.threads = t;
-  return options;
+  return t === undefined ? {} : { threads: t };
 }
 
 /**
