@@ -37,6 +37,15 @@ constexpr int64_t kMaxScoreKeys = 16;  // ≥ every table's Sᵀ tile height (ke
 
 bool Positive(int64_t x) { return x > 0; }
 
+// The row layout (tiling.h BlockPlan::keys_t) for a bias on consecutive keys: with it, the bias's
+// [N, M] rows add straight onto S, where the Sᵀ layout transposes every W × W block of them in
+// registers — W·log2(W) shuffles per W² logits, a quarter of a shuffle each, against half an FMA
+// of useful work per logit at d = 64 (measured: docs/performance.md). Padding masks and causal
+// calls keep Sᵀ, whose gathered key lists and per-tile skips handle them.
+bool RowLayout(const AttentionProblem& p) {
+  return p.bias != nullptr && p.key_mask == nullptr && !p.causal;
+}
+
 // The plan: Br queries per task (shrunk when there are too few tasks to feed every thread — Br
 // does not change any rounding), Bc keys per block (fixed by the widths alone).
 BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int threads) {
@@ -70,8 +79,10 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
     plan.query_block -= tile;
   // About 128 keys (64 for wide values, so a column tile of the V block stays in L1), rounded
   // down to whole Sᵀ tiles: a 64-key block on 12-key tiles would compute 8 padding rows (12 %).
+  // The row layout's key blocks are whole vectors of S (every table's width divides 64).
   const int64_t key_target = p.value_width <= 128 ? 128 : 64;
-  plan.key_block = key_target / table.score_keys * table.score_keys;
+  plan.key_block = RowLayout(p) ? key_target : key_target / table.score_keys * table.score_keys;
+  plan.key_blocks = (p.keys + plan.key_block - 1) / plan.key_block;
   plan.value_stride = RoundUp(p.value_width, kAlignFloats);
   return plan;
 }
@@ -95,6 +106,7 @@ Scratch CarveScratch(const AttentionProblem& p, const BlockPlan& plan, ScratchCa
   s.value_rows = carve->Pointers(bc);
   s.key_index = carve->Indices(bc);
   s.row_tile_keys = carve->Indices(br);
+  s.key_t_rows = carve->Pointers(p.key_width);
   return s;
 }
 
@@ -123,6 +135,27 @@ Strides CopyHeadMajor(const float* src, const Strides& from, int64_t batch, int6
   }
   (void)team;
   return Strides{heads * rows * width, rows * width, width};
+}
+
+// Kᵀ of every key block, the row layout's copy (tiling.h BlockPlan::keys_t): (B·Hkv·blocks) blocks
+// of dk × Bc floats, zero past the last key.
+void TransposeKeyBlocks(const AttentionProblem& p, const KernelTable& table, const BlockPlan& plan,
+                        float* keys_t, int team) {
+  const int64_t bc = plan.key_block;
+  const int64_t total = p.batch * p.kv_heads * plan.key_blocks;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+#endif
+  for (int64_t i = 0; i < total; ++i) {
+    const int64_t g = i / plan.key_blocks;
+    const int64_t first = i % plan.key_blocks * bc;
+    const float* k = p.key + g / p.kv_heads * p.key_strides.batch + g % p.kv_heads * p.key_strides.head +
+                     first * p.key_strides.row;
+    const int64_t rows = p.keys - first < bc ? p.keys - first : bc;
+    table.transpose_scaled(k, p.key_strides.row, rows, bc, p.key_width, 1.0f, bc,
+                           keys_t + i * p.key_width * bc);
+  }
+  (void)team;
 }
 
 Task TaskAt(const AttentionProblem& p, const BlockPlan& plan, int64_t blocks_per_stream,
@@ -183,7 +216,7 @@ KernelOutcome RunAttention(const AttentionProblem& problem, int threads) noexcep
   }
 
   const KernelTable* table = ActiveKernelTable();
-  const BlockPlan plan = PlanBlocks(p, *table, threads);
+  BlockPlan plan = PlanBlocks(p, *table, threads);
   ScratchCarver measure;
   CarveScratch(p, plan, &measure);
   const int64_t blocks_per_stream = (p.queries + plan.query_block - 1) / plan.query_block;
@@ -192,6 +225,17 @@ KernelOutcome RunAttention(const AttentionProblem& problem, int threads) noexcep
   // Tiny problems run on the calling thread: starting an OpenMP team costs a few microseconds,
   // more than a second core saves below about a million multiply-adds ([1, 64, 64]² is 2^19).
   if (p.batch * p.heads * p.queries * p.keys * (p.key_width + p.value_width) <= (int64_t{1} << 20)) team = 1;
+
+  // Kᵀ for the row layout, the size of K. Past the scratch limit the call keeps the Sᵀ layout
+  // (same key blocks; it pads them to whole Sᵀ tiles itself).
+  const int64_t keys_t_floats =
+      RowLayout(p) ? p.batch * p.kv_heads * plan.key_blocks * p.key_width * plan.key_block : 0;
+  const ScratchLease keys_t(ArenaSlot::kKeysTransposed, static_cast<size_t>(keys_t_floats) * 4);
+  if (keys_t_floats > 0 && keys_t.data() != nullptr) {
+    float* kt = reinterpret_cast<float*>(keys_t.data());
+    TransposeKeyBlocks(p, *table, plan, kt, team);
+    plan.keys_t = kt;
+  }
 
   const int64_t stride = measure.bytes();  // one thread's scratch, a multiple of 64 bytes
   if (stride > static_cast<int64_t>(kMaxScratchBytes) / team)

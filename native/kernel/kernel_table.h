@@ -40,6 +40,11 @@ struct KernelTable {
                            int64_t panel_stride, int64_t depth, int64_t col_begin,
                            int64_t col_end, float* acc, int64_t acc_stride, const GemmInit* init,
                            int64_t panel_width);
+  // dst[c·dst_stride + i] = scale·src[i·src_stride + c] for i < rows, c < width; lanes
+  // rows ≤ i < columns are 0 (isa/attention_io-inl.h TransposeQueries: s·Qᵀ, and Kᵀ of the row
+  // layout).
+  void (*transpose_scaled)(const float* src, int64_t src_stride, int64_t rows, int64_t columns,
+                           int64_t width, float scale, int64_t dst_stride, float* dst);
   // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
   // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
   double (*fma_loop)(int64_t iterations, float seed, float* sink);

@@ -17,6 +17,14 @@ struct BlockPlan {
   int64_t query_block;   // Br, a multiple of KernelTable::query_tile
   int64_t key_block;     // Bc
   int64_t value_stride;  // dv rounded up to the vector width: row stride of the O accumulator
+  // Logits in row layout (S, queries × keys, keys along the vector lanes) rather than Sᵀ: chosen
+  // for an additive bias, whose [N, M] rows then add to S as it is stored instead of going
+  // through W × W register transposes (attention_task-inl.h). Needs Kᵀ: the driver copies each
+  // key block transposed once per call, block t of (batch, KV head) g at
+  // keys_t + (g·key_blocks + t)·dk·Bc, row c = the block's keys' c-th components (Bc floats,
+  // zero past the last key).
+  const float* keys_t;  // nullptr: the Sᵀ layout
+  int64_t key_blocks;   // ⌈M / Bc⌉
 };
 
 // One unit of parallel work: rows [first_query, first_query + rows) of (batch, head).
@@ -42,6 +50,7 @@ struct Scratch {
   int64_t* key_index;        // Bc + pad : the key index j of each gathered row (causal, bias)
   int64_t* row_tile_keys;    // Br       : causal: the gathered keys each P·V row tile can see
   float* value_pack;         // Bc × dv'' : the block's live value rows as column panels (types.h)
+  const float** key_t_rows;  // dk        : row layout: the rows of the key block's Kᵀ
 };
 
 // What a GEMM's first depth pass adds to its sum as it writes the output, so that no separate

@@ -16,6 +16,7 @@
 // share of the summed thread time, and the imbalance = (last finish − first finish) / wall.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -34,15 +35,19 @@ namespace {
 
 using nonlocal::PhaseTotals;
 
-const char* const kPhaseNames[nonlocal::kPhaseCount] = {"query prologue", "gather", "scores (QK)",
-                                                         "softmax",        "value pack", "values (PV)",
-                                                         "store"};
+const char* const kPhaseNames[nonlocal::kPhaseCount] = {
+    "query prologue", "gather", "scores (QK)", "bias/causal mask", "softmax", "value pack",
+    "values (PV)",    "store"};
 const char* const kStageNames[nonlocal::kStageCount] = {"projections", "keys/values", "transpose",
                                                          "attention", "output GEMM"};
 
 struct OperatorShape {
   const char* id;
   int64_t n, m, d;
+  int64_t heads = 1;
+  bool bias = false;    // an additive bias [1, H, N, M]
+  bool causal = false;  // upper-left
+  int64_t kv_heads = 0;
 };
 struct BlockShape {
   const char* id;
@@ -55,7 +60,11 @@ const OperatorShape kOperatorShapes[] = {
     {"[1,64,64]^2", 64, 64, 64},         {"[1,1024,64]^2", 1024, 1024, 64},
     {"[1,4096,64]^2", 4096, 4096, 64},
     {"N=1568 M=392 d=512", 1568, 392, 512}, {"N=M=3400 d=512", 3400, 3400, 512},
-    {"N=M=16384 d=64", 16384, 16384, 64}};
+    {"N=M=16384 d=64", 16384, 16384, 64},
+    // The masked rows (bench/shapes.ts MASKED_SHAPES).
+    {"causal [1,4096,64]^2", 4096, 4096, 64, 1, false, true},
+    {"[1,8,1024,64]+bias", 1024, 1024, 64, 8, true, false},
+    {"causal GQA [1,32,2048,128]", 2048, 2048, 128, 32, false, true, 8}};
 const BlockShape kBlockShapes[] = {{"block C=1024 50x68", 1024, 512, 50, 68, false},
                                    {"block C=512 64x64", 512, 256, 64, 64, false},
                                    {"block C=1024 28x28 sub", 1024, 512, 28, 28, true}};
@@ -146,11 +155,15 @@ double TicksPerSecond() {
 }
 
 void ProfileOperator(const OperatorShape& s, int threads, double peak, double tps) {
-  const std::vector<float> q = Random(s.n * s.d, 1, 1.0f), k = Random(s.m * s.d, 2, 1.0f),
-                           v = Random(s.m * s.d, 3, 1.0f);
-  std::vector<float> out(s.n * s.d);
+  const int64_t h = s.heads, hkv = s.kv_heads == 0 ? s.heads : s.kv_heads;
+  const std::vector<float> q = Random(h * s.n * s.d, 1, 1.0f), k = Random(hkv * s.m * s.d, 2, 1.0f),
+                           v = Random(hkv * s.m * s.d, 3, 1.0f);
+  const std::vector<float> bias = s.bias ? Random(h * s.n * s.m, 9, 2.0f) : std::vector<float>();
+  std::vector<float> out(h * s.n * s.d);
   nonlocal::AttentionProblem a{};
-  a.batch = a.heads = 1;
+  a.batch = 1;
+  a.heads = h;
+  a.kv_heads = hkv;
   a.queries = s.n;
   a.keys = s.m;
   a.key_width = a.value_width = s.d;
@@ -158,16 +171,23 @@ void ProfileOperator(const OperatorShape& s, int threads, double peak, double tp
   a.key = k.data();
   a.value = v.data();
   a.out = out.data();
-  a.query_strides = a.out_strides = nonlocal::Strides{0, 0, s.d};
-  a.key_strides = a.value_strides = nonlocal::Strides{0, 0, s.d};
+  a.query_strides = a.out_strides = nonlocal::Strides{0, s.n * s.d, s.d};
+  a.key_strides = a.value_strides = nonlocal::Strides{0, s.m * s.d, s.d};
   a.out_layout = nonlocal::OutputLayout::kRows;
   a.affinity = nonlocal::Affinity::kEmbeddedGaussian;
-  a.scale = 0.125f;
+  a.scale = 1.0f / std::sqrt(static_cast<float>(s.d));
+  a.causal = s.causal;
+  if (s.bias) {
+    a.bias = bias.data();
+    a.bias_strides = nonlocal::Strides{0, s.n * s.m, s.m};
+  }
   const double seconds = TimeCalls([&] { nonlocal::RunAttention(a, threads); }, 1.5);
-  const double gflops = 2.0 * s.n * s.m * (2 * s.d) / seconds / 1e9;
+  // FLOPs: 4·N·M·d per head (both products), the visible half (N(N+1)/2 pairs) when causal.
+  const double pairs = s.causal ? s.n * (s.n + 1) / 2.0 : double(s.n) * s.m;
+  const double gflops = h * 4.0 * pairs * s.d / seconds / 1e9;
   std::printf("  %-22s %2d thr  %9.3f ms  %6.1f GFLOP/s  %4.0f%% of peak\n", s.id, threads,
               seconds * 1e3, gflops, 100.0 * gflops / peak);
-  PrintPhases(threads, seconds * tps, 2.0 * s.n * s.m * s.d * Calls(), tps);
+  PrintPhases(threads, seconds * tps, h * 2.0 * pairs * s.d * Calls(), tps);
 }
 
 void ProfileBlock(const BlockShape& s, int threads, double peak, double tps) {

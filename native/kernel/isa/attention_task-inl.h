@@ -103,6 +103,58 @@ void SoftmaxStep(float* st, int64_t br, int64_t kc, int64_t columns, float* row_
   }
 }
 
+// SoftmaxStep for S in the row layout (`rows` queries × kc keys, row stride ld, a multiple of W
+// with room for whole vectors), in place: the same recurrence. Each query's block max and block
+// sum are first W-wide partials down its row; the partials of W rows are transposed in registers
+// (Simd::transpose) and combined lane-wise, so W queries' m, l and exp(m − m') are vectors, as in
+// the Sᵀ layout — W·log2(W) shuffles per W rows and block, where a reduction per row would be a
+// chain of dependent shuffles.
+void SoftmaxRows(float* sc, int64_t ld, int64_t rows, int64_t kc, float* row_max, float* row_sum,
+                 float* rescale) {
+  constexpr int64_t W = Simd::W;
+  const int64_t width = (kc + W - 1) / W * W;
+  // The lanes past the last key hold −∞: they add nothing to the max and exp(−∞) = 0 to the sum.
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = kc; j < width; ++j) sc[i * ld + j] = kNegativeInfinity;
+  const typename Simd::V lowest = Simd::set1(-__FLT_MAX__);
+  alignas(64) float shifts[W];
+  for (int64_t i0 = 0; i0 < rows; i0 += W) {
+    const int64_t n = MinInt(W, rows - i0);
+    typename Simd::V part[W];
+    for (int64_t l = 0; l < W; ++l) {
+      part[l] = Simd::set1(kNegativeInfinity);
+      if (l >= n) continue;
+      const float* row = sc + (i0 + l) * ld;
+      for (int64_t j = 0; j < width; j += W) part[l] = Simd::max(part[l], Simd::load(row + j));
+    }
+    Simd::transpose(part);  // part[c] lane l: the max over keys ≡ c (mod W) of row i0 + l
+    typename Simd::V block_max = part[0];
+    for (int64_t c = 1; c < W; ++c) block_max = Simd::max(block_max, part[c]);
+    const typename Simd::V m_old = Simd::load(row_max + i0);
+    const typename Simd::V m_new = Simd::max(m_old, block_max);
+    const typename Simd::V shift = Simd::max(lowest, m_new);  // as in SoftmaxStep
+    const typename Simd::V alpha = Simd::exp(Simd::sub(m_old, shift));
+    Simd::store(shifts, shift);
+    for (int64_t l = 0; l < W; ++l) {
+      part[l] = Simd::zero();
+      if (l >= n) continue;
+      float* row = sc + (i0 + l) * ld;
+      const typename Simd::V sl = Simd::set1(shifts[l]);
+      for (int64_t j = 0; j < width; j += W) {
+        const typename Simd::V e = Simd::exp(Simd::sub(Simd::load(row + j), sl));
+        Simd::store(row + j, e);
+        part[l] = Simd::add(part[l], e);
+      }
+    }
+    Simd::transpose(part);
+    typename Simd::V block_sum = part[0];
+    for (int64_t c = 1; c < W; ++c) block_sum = Simd::add(block_sum, part[c]);
+    Simd::store(row_sum + i0, Simd::fmadd(alpha, Simd::load(row_sum + i0), block_sum));
+    Simd::store(row_max + i0, m_new);
+    Simd::store(rescale + i0, alpha);
+  }
+}
+
 // Concatenation's affinity tile: F[j][i] = ReLU(w_q·q_i + w_k·k_j).
 void ConcatScores(const float* query_dot, const float* key_dot, int64_t kc, int64_t columns,
                   int64_t br, float* st) {
@@ -234,6 +286,9 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
 
   NONLOCAL_PHASE_MARK(kPhaseQueryPrologue);
 
+  // The row layout keeps S row-major with this stride (one key block); Sᵀ has stride br.
+  const bool row_layout = plan.keys_t != nullptr;
+  const int64_t ld = row_layout ? plan.key_block : br;
   bool first_block = true;
   for (int64_t j0 = 0; j0 < key_end; j0 += plan.key_block) {
     if (Cancelled(p.cancel_flag)) return;  // RunAttention reports the call as cancelled
@@ -241,53 +296,74 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
     // Causal: some query of the task may not see some key of this block (its last key is past the
     // first query's view).
     const bool straddles = p.causal && block_end - 1 > limit0;
-    // Gather the live keys of this block; masked keys take no work and never touch O, so garbage
-    // (even Inf/NaN) in a masked key or value row cannot leak into the result.
     int64_t kc = 0;
-    for (int64_t j = j0; j < block_end; ++j) {
-      if (mask != nullptr && mask[j] == 0) continue;
-      s.key_rows[kc] = k + j * p.key_strides.row;
-      s.value_rows[kc] = v + j * p.value_strides.row;
-      s.key_index[kc] = j;
-      ++kc;
-    }
-    NONLOCAL_PHASE_MARK(kPhaseGather);
-    if (kc == 0) continue;
-
-    if (concat) {
-      for (int64_t j = 0; j < kc; ++j) s.key_dot[j] = Dot(s.key_rows[j], p.concat_key_weight, dk);
-      ConcatScores(s.query_dot, s.key_dot, kc, columns, br, s.scores_t);
+    if (row_layout) {  // no padding mask, not causal: every key of the block is live
+      kc = block_end - j0;
+      const float* kt = plan.keys_t + ((task.batch * p.kv_heads + kv_head) * plan.key_blocks +
+                                       j0 / plan.key_block) * dk * ld;
+      for (int64_t c = 0; c < dk; ++c) s.key_t_rows[c] = kt + c * ld;
+      for (int64_t j = 0; j < kc; ++j) s.value_rows[j] = v + (j0 + j) * p.value_strides.row;
+      NONLOCAL_PHASE_MARK(kPhaseGather);
+      // S = (s·Q)·Kᵀ + bias with the GEMM tile: A = s·Qᵀ (depth-major), B = the rows of Kᵀ, and
+      // the bias as its first pass's residual term — read once, row by row, as S is stored.
+      GemmInit with_bias{};
+      with_bias.residual = bias == nullptr ? nullptr : bias + j0;
+      with_bias.residual_stride = p.bias_strides.row;
+      AccumulateValues(s.query_t, br, Simd::kValueRows, rows, s.key_t_rows, 0, dk, 0, kc,
+                       s.scores_t, ld, nullptr, &with_bias);
+      NONLOCAL_PHASE_MARK(kPhaseScores);
+      SoftmaxRows(s.scores_t, ld, rows, kc, s.row_max, s.row_sum, s.rescale);
+      NONLOCAL_PHASE_MARK(kPhaseSoftmax);
     } else {
-      // Pad the key list to whole microkernel tiles by repeating the last live row: the extra
-      // Sᵀ rows land in scratch padding and are never read.
-      const int64_t padded = (kc + Simd::kScoreKeys - 1) / Simd::kScoreKeys * Simd::kScoreKeys;
-      for (int64_t j = kc; j < padded; ++j) s.key_rows[j] = s.key_rows[kc - 1];
-      constexpr int64_t kTileQueries = Simd::kScoreVecs * Simd::W;
-      for (int64_t j = 0; j < padded; j += Simd::kScoreKeys)
-        for (int64_t i0 = 0; i0 < columns; i0 += kTileQueries) {
-          // Causal: a tile whose first (smallest) key is past its last query's view is all hidden;
-          // MaskCausal below overwrites every entry of it, so it is not computed.
-          if (straddles && s.key_index[j] > limit0 + i0 + kTileQueries - 1) continue;
-          ScoreTile(s.key_rows + j, s.query_t + i0, br, dk, s.scores_t + j * br + i0);
-        }
-    }
-
-    if (bias != nullptr)
-      AddBias(s.scores_t, br, kc, rows, s.key_index, mask == nullptr, bias, p.bias_strides.row);
-    if (straddles) {
-      MaskCausal(s.scores_t, br, kc, columns, s.key_index, limit0, softmax ? kNegativeInfinity : 0.0f);
-      // P·V row tile k (queries kR .. kR + R − 1) sees the gathered keys up to limit0 + its last query.
-      int64_t seen = 0;
-      for (int64_t i0 = 0, t = 0; i0 < rows; i0 += Simd::kValueRows, ++t) {
-        const int64_t limit = limit0 + MinInt(rows, i0 + Simd::kValueRows) - 1;
-        while (seen < kc && s.key_index[seen] <= limit) ++seen;
-        s.row_tile_keys[t] = seen;
+      // Gather the live keys of this block; masked keys take no work and never touch O, so garbage
+      // (even Inf/NaN) in a masked key or value row cannot leak into the result.
+      kc = 0;
+      for (int64_t j = j0; j < block_end; ++j) {
+        if (mask != nullptr && mask[j] == 0) continue;
+        s.key_rows[kc] = k + j * p.key_strides.row;
+        s.value_rows[kc] = v + j * p.value_strides.row;
+        s.key_index[kc] = j;
+        ++kc;
       }
-    }
+      NONLOCAL_PHASE_MARK(kPhaseGather);
+      if (kc == 0) continue;
 
-    NONLOCAL_PHASE_MARK(kPhaseScores);
-    if (softmax) SoftmaxStep(s.scores_t, br, kc, columns, s.row_max, s.row_sum, s.rescale);
-    NONLOCAL_PHASE_MARK(kPhaseSoftmax);
+      if (concat) {
+        for (int64_t j = 0; j < kc; ++j) s.key_dot[j] = Dot(s.key_rows[j], p.concat_key_weight, dk);
+        ConcatScores(s.query_dot, s.key_dot, kc, columns, br, s.scores_t);
+      } else {
+        // Pad the key list to whole microkernel tiles by repeating the last live row: the extra
+        // Sᵀ rows land in scratch padding and are never read.
+        const int64_t padded = (kc + Simd::kScoreKeys - 1) / Simd::kScoreKeys * Simd::kScoreKeys;
+        for (int64_t j = kc; j < padded; ++j) s.key_rows[j] = s.key_rows[kc - 1];
+        constexpr int64_t kTileQueries = Simd::kScoreVecs * Simd::W;
+        for (int64_t j = 0; j < padded; j += Simd::kScoreKeys)
+          for (int64_t i0 = 0; i0 < columns; i0 += kTileQueries) {
+            // Causal: a tile whose first (smallest) key is past its last query's view is all hidden;
+            // MaskCausal below overwrites every entry of it, so it is not computed.
+            if (straddles && s.key_index[j] > limit0 + i0 + kTileQueries - 1) continue;
+            ScoreTile(s.key_rows + j, s.query_t + i0, br, dk, s.scores_t + j * br + i0);
+          }
+      }
+
+      NONLOCAL_PHASE_MARK(kPhaseScores);
+      if (bias != nullptr)
+        AddBias(s.scores_t, br, kc, rows, s.key_index, mask == nullptr, bias, p.bias_strides.row);
+      if (straddles) {
+        MaskCausal(s.scores_t, br, kc, columns, s.key_index, limit0, softmax ? kNegativeInfinity : 0.0f);
+        // P·V row tile k (queries kR .. kR + R − 1) sees the gathered keys up to limit0 + its last query.
+        int64_t seen = 0;
+        for (int64_t i0 = 0, t = 0; i0 < rows; i0 += Simd::kValueRows, ++t) {
+          const int64_t limit = limit0 + MinInt(rows, i0 + Simd::kValueRows) - 1;
+          while (seen < kc && s.key_index[seen] <= limit) ++seen;
+          s.row_tile_keys[t] = seen;
+        }
+      }
+
+      NONLOCAL_PHASE_MARK(kPhaseMask);
+      if (softmax) SoftmaxStep(s.scores_t, br, kc, columns, s.row_max, s.row_sum, s.rescale);
+      NONLOCAL_PHASE_MARK(kPhaseSoftmax);
+    }
     // More than one column tile: each tile's slice is reused by every row tile, so pack it.
     const int64_t panel_stride =
         dv > int64_t{Simd::kValueVecs} * Simd::W ? plan.key_block * kPanelColumns : 0;
@@ -295,9 +371,10 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
     NONLOCAL_PHASE_MARK(kPhaseValuePack);
     // The first live block writes O (no zeroing pass over it, and nothing stale is ever read).
     static constexpr GemmInit kNothingToAdd{};
-    AccumulateValues(s.scores_t, br, Simd::kValueRows, rows, s.value_rows, panel_stride, kc, 0, dv,
-                     s.acc, os, softmax ? s.rescale : nullptr, first_block ? &kNothingToAdd : nullptr,
-                     kPanelColumns, straddles ? s.row_tile_keys : nullptr);
+    AccumulateValues(s.scores_t, ld, row_layout ? Simd::kValueRows * ld : Simd::kValueRows, rows,
+                     s.value_rows, panel_stride, kc, 0, dv, s.acc, os, softmax ? s.rescale : nullptr,
+                     first_block ? &kNothingToAdd : nullptr, kPanelColumns,
+                     straddles ? s.row_tile_keys : nullptr, row_layout);
     first_block = false;
     NONLOCAL_PHASE_MARK(kPhaseValues);
   }

@@ -16,6 +16,7 @@ constexpr KernelTable MakeKernelTable(const char* name) {
                      Simd::kValueVecs * Simd::W,
                      &RunTask,
                      &OuterAccumulate,
+                     &TransposeQueries,
                      &FmaLoop,
                      &ExpArray<Simd>};
 }

@@ -38,10 +38,12 @@ inline typename Simd::V LoadTileVector(const float* p, int v, int tail) {
 // stores as accumulating into O directly, but each float32 addition chain is one key block long
 // (Bc) plus one term per block, rather than all M keys long — at M = 4096 that is about 25 times
 // less rounding error for the same cost.
-// The depth loop of ValueTile: acc[r][:] += Σ_j pt[j][r] · value_rows[j][offset:]. kFullLast: the
-// last vector is whole and takes a plain load — a masked load (vmaskmovps) costs AVX2 an extra
-// vector-ALU µop per key, taken from the FMA ports (8 % of a 6 × 16 tile's 12 FMAs).
-template <int R, int NV, bool kFullLast>
+// The depth loop of ValueTile: acc[r][:] += Σ_j A[r][j] · value_rows[j][offset:], with A[r][j] =
+// pt[j·br + r] (depth-major: Pᵀ, s·Qᵀ, the GEMM's micro-panels) or, kRowMajorA, pt[r·br + j]
+// (P in the row layout). kFullLast: the last vector is whole and takes a plain load — a masked
+// load (vmaskmovps) costs AVX2 an extra vector-ALU µop per key, taken from the FMA ports (8 % of
+// a 6 × 16 tile's 12 FMAs).
+template <int R, int NV, bool kFullLast, bool kRowMajorA>
 __attribute__((always_inline)) inline void ValueProducts(typename Simd::V (&acc)[R][NV],
                                                          const float* pt, int64_t br,
                                                          const float* const* value_rows,
@@ -53,17 +55,17 @@ __attribute__((always_inline)) inline void ValueProducts(typename Simd::V (&acc)
     for (int v = 0; v + 1 < NV; ++v) x[v] = Simd::loadu(vrow + v * Simd::W);
     x[NV - 1] = kFullLast ? Simd::loadu(vrow + (NV - 1) * Simd::W)
                           : Simd::loadn(vrow + (NV - 1) * Simd::W, tail);
-    const float* p = pt + j * br;
+    const float* p = kRowMajorA ? pt + j : pt + j * br;
     #pragma GCC unroll 32
     for (int r = 0; r < R; ++r) {
-      const typename Simd::V pr = Simd::set1(p[r]);
+      const typename Simd::V pr = Simd::set1(kRowMajorA ? p[r * br] : p[r]);
       #pragma GCC unroll 32
       for (int v = 0; v < NV; ++v) acc[r][v] = Simd::fmadd(pr, x[v], acc[r][v]);
     }
   }
 }
 
-template <int R, int NV>
+template <int R, int NV, bool kRowMajorA>
 void ValueTile(const float* pt, int64_t br, const float* const* value_rows, int64_t offset,
                int64_t kc, int tail, float* o, int64_t os, const float* rescale,
                const GemmInit* init) {
@@ -72,8 +74,8 @@ void ValueTile(const float* pt, int64_t br, const float* const* value_rows, int6
   for (int r = 0; r < R; ++r)
     #pragma GCC unroll 32
     for (int v = 0; v < NV; ++v) acc[r][v] = Simd::zero();
-  if (tail == Simd::W) ValueProducts<R, NV, true>(acc, pt, br, value_rows, offset, kc, tail);
-  else ValueProducts<R, NV, false>(acc, pt, br, value_rows, offset, kc, tail);
+  if (tail == Simd::W) ValueProducts<R, NV, true, kRowMajorA>(acc, pt, br, value_rows, offset, kc, tail);
+  else ValueProducts<R, NV, false, kRowMajorA>(acc, pt, br, value_rows, offset, kc, tail);
   if (init != nullptr) {  // o was never written: no load, and no separate pass for the extra terms
     if (init->column_bias != nullptr) {
       #pragma GCC unroll 32
@@ -122,26 +124,29 @@ void ValueTile(const float* pt, int64_t br, const float* const* value_rows, int6
 using ValueTileFn = void (*)(const float*, int64_t, const float* const*, int64_t, int64_t, int,
                              float*, int64_t, const float*, const GemmInit*);
 
-// ValueTile instances indexed [rows − 1][vectors − 1], so row and column tails need no branches
-// inside the inner loop.
-template <int R>
+// ValueTile instances indexed [A layout][rows − 1][vectors − 1], so row and column tails need no
+// branches inside the inner loop.
+template <int R, bool kRowMajorA>
 struct ValueTileRow {
   template <int NV>
   static void Fill(ValueTileFn* row) {
-    row[NV - 1] = &ValueTile<R, NV>;
+    row[NV - 1] = &ValueTile<R, NV, kRowMajorA>;
     if constexpr (NV > 1) Fill<NV - 1>(row);
   }
 };
 
-template <int R>
+template <int R, bool kRowMajorA>
 void FillValueTiles(ValueTileFn (*table)[Simd::kValueVecs]) {
-  ValueTileRow<R>::template Fill<Simd::kValueVecs>(table[R - 1]);
-  if constexpr (R > 1) FillValueTiles<R - 1>(table);
+  ValueTileRow<R, kRowMajorA>::template Fill<Simd::kValueVecs>(table[R - 1]);
+  if constexpr (R > 1) FillValueTiles<R - 1, kRowMajorA>(table);
 }
 
 struct ValueTiles {
-  ValueTileFn fn[Simd::kValueRows][Simd::kValueVecs];
-  ValueTiles() { FillValueTiles<Simd::kValueRows>(fn); }
+  ValueTileFn fn[2][Simd::kValueRows][Simd::kValueVecs];
+  ValueTiles() {
+    FillValueTiles<Simd::kValueRows, false>(fn[0]);
+    FillValueTiles<Simd::kValueRows, true>(fn[1]);
+  }
 };
 
 // O (rows × dv) += Pᵀ-block · V-block, over every query row tile and value column tile.
@@ -152,7 +157,8 @@ struct ValueTiles {
 // tile c0 starts (c0 / P)·panel_stride floats into each row pointer.
 // Row tile k of Pᵀ starts k·tile_stride floats into pt: kValueRows for Pᵀ itself, or
 // kValueRows·br for the GEMM's A packed as micro-panels (row tile k's kc × kValueRows block
-// contiguous, read with br = kValueRows).
+// contiguous, read with br = kValueRows) and for a row-major A (`row_major_a`: P of the row
+// layout, A[r][j] = pt[r·br + j]).
 // Panels are kPanelColumns wide, or `panel_width` (a multiple of the column tile: the GEMM's B
 // repacked to one column tile per panel, gemm.cc).
 // Columns [c_begin, c_end) of O (c_begin a multiple of the column tile; 0 for attention).
@@ -160,7 +166,8 @@ void AccumulateValues(const float* pt, int64_t br, int64_t tile_stride, int64_t 
                       const float* const* value_rows, int64_t panel_stride, int64_t kc,
                       int64_t c_begin, int64_t c_end, float* acc, int64_t os,
                       const float* rescale, const GemmInit* init = nullptr,
-                      int64_t panel_width = kPanelColumns, const int64_t* row_tile_depth = nullptr) {
+                      int64_t panel_width = kPanelColumns, const int64_t* row_tile_depth = nullptr,
+                      bool row_major_a = false) {
   static const ValueTiles tiles;
   constexpr int64_t kColumns = int64_t{Simd::kValueVecs} * Simd::W;
   for (int64_t c0 = c_begin; c0 < c_end; c0 += kColumns) {
@@ -182,7 +189,7 @@ void AccumulateValues(const float* pt, int64_t br, int64_t tile_stride, int64_t 
       // A causal block: row tile k needs only the first row_tile_depth[k] keys (the rest are
       // exact zeros of Pᵀ for all its rows).
       const int64_t depth = row_tile_depth == nullptr ? kc : row_tile_depth[i0 / Simd::kValueRows];
-      tiles.fn[r - 1][nv - 1](pt + i0 / Simd::kValueRows * tile_stride, br, value_rows, offset,
+      tiles.fn[row_major_a][r - 1][nv - 1](pt + i0 / Simd::kValueRows * tile_stride, br, value_rows, offset,
                               depth, tail, acc + i0 * os + c0, os,
                               rescale == nullptr ? nullptr : rescale + i0,
                               init == nullptr ? nullptr : &tile_init);

@@ -17,6 +17,7 @@ enum ProfilePhase : int {
   kPhaseQueryPrologue,  // s·Qᵀ transposed into scratch, m and l reset
   kPhaseGather,         // the live key/value row pointers of a key block
   kPhaseScores,         // Sᵀ = K·(s·Qᵀ): the score microkernel
+  kPhaseMask,           // the attention bias added to Sᵀ, the causal mask written into it
   kPhaseSoftmax,        // block max, exp, running sum, rescale factors
   kPhaseValuePack,      // the value block copied into column panels
   kPhaseValues,         // O = α·O + Pᵀᵀ·V: the value microkernel

@@ -26,7 +26,7 @@ struct Arena {
 };
 
 Arena& ArenaFor(ArenaSlot slot) noexcept {
-  thread_local Arena arenas[4];
+  thread_local Arena arenas[kArenaSlots];
   return arenas[static_cast<int>(slot)];
 }
 
