@@ -39,11 +39,12 @@ bool Positive(int64_t x) { return x > 0; }
 
 // The row layout (tiling.h BlockPlan::keys_t) for a bias on consecutive keys: with it, the bias's
 // [N, M] rows add straight onto S, where the Sᵀ layout transposes every W × W block of them in
-// registers — W·log2(W) shuffles per W² logits, a quarter of a shuffle each, against half an FMA
-// of useful work per logit at d = 64 (measured: docs/performance.md). Padding masks and causal
-// calls keep Sᵀ, whose gathered key lists and per-tile skips handle them.
-bool RowLayout(const AttentionProblem& p) {
-  return p.bias != nullptr && p.key_mask == nullptr && !p.causal;
+// registers — log2(W) shuffles per vector of logits, against (dk + dv) / W FMAs of useful work
+// per vector. It is taken where it measured faster (the table's bias_row_layout: AVX-512; on AVX2
+// its 6 × 16 score GEMM ran slower than the Sᵀ tile; docs/performance.md). Padding masks and
+// causal calls keep Sᵀ, whose gathered key lists and per-tile skips handle them.
+bool RowLayout(const AttentionProblem& p, const KernelTable& table) {
+  return table.bias_row_layout && p.bias != nullptr && p.key_mask == nullptr && !p.causal;
 }
 
 // The plan: Br queries per task (shrunk when there are too few tasks to feed every thread — Br
@@ -81,7 +82,7 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   // down to whole Sᵀ tiles: a 64-key block on 12-key tiles would compute 8 padding rows (12 %).
   // The row layout's key blocks are whole vectors of S (every table's width divides 64).
   const int64_t key_target = p.value_width <= 128 ? 128 : 64;
-  plan.key_block = RowLayout(p) ? key_target : key_target / table.score_keys * table.score_keys;
+  plan.key_block = RowLayout(p, table) ? key_target : key_target / table.score_keys * table.score_keys;
   plan.key_blocks = (p.keys + plan.key_block - 1) / plan.key_block;
   plan.value_stride = RoundUp(p.value_width, kAlignFloats);
   return plan;
@@ -229,7 +230,7 @@ KernelOutcome RunAttention(const AttentionProblem& problem, int threads) noexcep
   // Kᵀ for the row layout, the size of K. Past the scratch limit the call keeps the Sᵀ layout
   // (same key blocks; it pads them to whole Sᵀ tiles itself).
   const int64_t keys_t_floats =
-      RowLayout(p) ? p.batch * p.kv_heads * plan.key_blocks * p.key_width * plan.key_block : 0;
+      RowLayout(p, *table) ? p.batch * p.kv_heads * plan.key_blocks * p.key_width * plan.key_block : 0;
   const ScratchLease keys_t(ArenaSlot::kKeysTransposed, static_cast<size_t>(keys_t_floats) * 4);
   if (keys_t_floats > 0 && keys_t.data() != nullptr) {
     float* kt = reinterpret_cast<float*>(keys_t.data());

@@ -23,6 +23,7 @@ struct KernelTable {
   int score_keys;       // keys per Sᵀ microkernel tile; Bc is a multiple of it (no padded rows)
   int tile_rows;        // R: rows per P·V / GEMM microkernel tile (A micro-panel height)
   int tile_columns;     // columns per P·V / GEMM microkernel tile (a divisor of P, types.h)
+  bool bias_row_layout;  // an attention bias takes the row layout (tiling.h BlockPlan::keys_t)
   void (*run_task)(const AttentionProblem& problem, const BlockPlan& plan, const Task& task,
                    const Scratch& scratch);
   // The outer-product GEMM step shared by P·V and the block's 1×1 convolutions

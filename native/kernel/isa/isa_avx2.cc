@@ -23,6 +23,9 @@ struct Simd {
   // FMA chains for the peak measurement: ≥ latency × FMA ports, within the register file.
   static constexpr int kFmaChains = 12;
   static constexpr int kValueVecs = 2;
+  // The row layout for an attention bias (kernel_table.h): not here — its 6 × 16 score GEMM
+  // tile ran slower than the Sᵀ tile plus the bias transposes.
+  static constexpr bool kBiasRowLayout = false;
 
   static V zero() { return _mm256_setzero_ps(); }
   static V set1(float x) { return _mm256_set1_ps(x); }

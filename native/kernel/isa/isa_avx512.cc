@@ -23,6 +23,9 @@ struct Simd {
   // FMA chains for the peak measurement: ≥ latency × FMA ports, within the register file.
   static constexpr int kFmaChains = 16;
   static constexpr int kValueVecs = 4;
+  // The row layout for an attention bias (kernel_table.h): measured faster than Sᵀ with its
+  // register transposes of the bias.
+  static constexpr bool kBiasRowLayout = true;
 
   static V zero() { return _mm512_setzero_ps(); }
   static V set1(float x) { return _mm512_set1_ps(x); }

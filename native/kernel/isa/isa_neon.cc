@@ -27,6 +27,8 @@ struct Simd {
   // P·V tile 6 queries × 16 columns: 24 accumulators + 4 value vectors + 1 broadcast.
   static constexpr int kValueRows = 6;
   static constexpr int kValueVecs = 4;
+  // The row layout for an attention bias (kernel_table.h): not measured on an ARM machine.
+  static constexpr bool kBiasRowLayout = false;
   // FMA chains for the peak measurement: ≥ latency (4) × FMA pipes (2 on N1, 4 on V1).
   static constexpr int kFmaChains = 16;
 

@@ -31,6 +31,8 @@ struct Simd {
   // FMA chains for the peak measurement: ≥ latency × FMA ports, within the register file.
   static constexpr int kFmaChains = 8;
   static constexpr int kValueVecs = 2;
+  // The row layout for an attention bias (kernel_table.h): no transposes to save.
+  static constexpr bool kBiasRowLayout = false;
 
   static V zero() { return set1(0.0f); }
   static V set1(float x) {

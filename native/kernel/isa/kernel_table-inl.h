@@ -14,6 +14,7 @@ constexpr KernelTable MakeKernelTable(const char* name) {
                      Simd::kScoreKeys,
                      Simd::kValueRows,
                      Simd::kValueVecs * Simd::W,
+                     Simd::kBiasRowLayout,
                      &RunTask,
                      &OuterAccumulate,
                      &TransposeQueries,
