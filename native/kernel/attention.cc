@@ -33,7 +33,6 @@ uint64_t g_stage_ticks[kStageCount] = {};
 namespace {
 
 constexpr int64_t kAlignFloats = 16;  // 64 bytes: a cache line, and one zmm
-constexpr int64_t kMaxScoreKeys = 16;  // ≥ every table's Sᵀ tile height (key-list padding)
 
 bool Positive(int64_t x) { return x > 0; }
 
@@ -79,7 +78,7 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
          streams * ((p.queries + plan.query_block - 1) / plan.query_block) < 2 * int64_t{threads})
     plan.query_block -= tile;
   // About 128 keys (64 for wide values, so a column tile of the V block stays in L1), rounded
-  // down to whole Sᵀ tiles: a 64-key block on 12-key tiles would compute 8 padding rows (12 %).
+  // down to whole Sᵀ tiles (a block's last tile may be shorter, but runs fewer FMAs per load).
   // The row layout's key blocks are whole vectors of S (every table's width divides 64).
   const int64_t key_target = p.value_width <= 128 ? 128 : 64;
   plan.key_block = RowLayout(p, table) ? key_target : key_target / table.score_keys * table.score_keys;
@@ -91,7 +90,7 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
 // One thread's scratch (tiling.h), carved in this order; ScratchCarver pads every piece to 64 bytes.
 Scratch CarveScratch(const AttentionProblem& p, const BlockPlan& plan, ScratchCarver* carve) {
   const int64_t br = plan.query_block;
-  const int64_t bc = plan.key_block + kMaxScoreKeys;
+  const int64_t bc = plan.key_block;
   Scratch s{};
   s.query_t = carve->Floats(p.key_width * br);
   s.scores_t = carve->Floats(bc * br);

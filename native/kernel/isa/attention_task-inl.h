@@ -44,11 +44,11 @@
 
 constexpr float kNegativeInfinity = -__builtin_inff();
 
-// Sᵀ tile: st[r][0 .. kScoreVecs·W) = Σ_c key_rows[r][c] · qt[c][0 .. kScoreVecs·W), r < kScoreKeys.
-// `qt` and `st` are already offset to the tile's first query column; both have row stride `br`.
-inline void ScoreTile(const float* const* key_rows, const float* qt, int64_t br, int64_t dk,
-                      float* st) {
-  constexpr int R = Simd::kScoreKeys;
+// Sᵀ tile: st[r][0 .. kScoreVecs·W) = Σ_c key_rows[r][c] · qt[c][0 .. kScoreVecs·W), r < R
+// (kScoreKeys, or fewer for the block's last keys). `qt` and `st` are already offset to the tile's
+// first query column; both have row stride `br`.
+template <int R>
+void ScoreTile(const float* const* key_rows, const float* qt, int64_t br, int64_t dk, float* st) {
   constexpr int NV = Simd::kScoreVecs;
   typename Simd::V acc[R][NV];
   #pragma GCC unroll 32
@@ -74,6 +74,21 @@ inline void ScoreTile(const float* const* key_rows, const float* qt, int64_t br,
     #pragma GCC unroll 32
     for (int v = 0; v < NV; ++v) Simd::store(st + r * br + v * Simd::W, acc[r][v]);
 }
+
+using ScoreTileFn = void (*)(const float* const*, const float*, int64_t, int64_t, float*);
+
+// ScoreTile<R> for R = 1 .. kScoreKeys, indexed [R − 1]: a block whose key count is not a multiple
+// of the tile height ends on a shorter tile instead of computing padding rows (a 64-key block on
+// 12-key tiles would compute 8 of them, 12 % of its QK work).
+struct ScoreTiles {
+  ScoreTileFn fn[Simd::kScoreKeys];
+  template <int R>
+  void Fill() {
+    fn[R - 1] = &ScoreTile<R>;
+    if constexpr (R > 1) Fill<R - 1>();
+  }
+  ScoreTiles() { Fill<Simd::kScoreKeys>(); }
+};
 
 // Online-softmax step over one block of Sᵀ (kc keys × `columns` queries), in place: Sᵀ becomes
 // Pᵀ = exp(Sᵀ − m'), and m, l and the O rescale factor exp(m − m') are updated per query lane.
@@ -332,18 +347,17 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
         for (int64_t j = 0; j < kc; ++j) s.key_dot[j] = Dot(s.key_rows[j], p.concat_key_weight, dk);
         ConcatScores(s.query_dot, s.key_dot, kc, columns, br, s.scores_t);
       } else {
-        // Pad the key list to whole microkernel tiles by repeating the last live row: the extra
-        // Sᵀ rows land in scratch padding and are never read.
-        const int64_t padded = (kc + Simd::kScoreKeys - 1) / Simd::kScoreKeys * Simd::kScoreKeys;
-        for (int64_t j = kc; j < padded; ++j) s.key_rows[j] = s.key_rows[kc - 1];
+        static const ScoreTiles tiles;
         constexpr int64_t kTileQueries = Simd::kScoreVecs * Simd::W;
-        for (int64_t j = 0; j < padded; j += Simd::kScoreKeys)
+        for (int64_t j = 0; j < kc; j += Simd::kScoreKeys) {
+          const ScoreTileFn tile = tiles.fn[MinInt(Simd::kScoreKeys, kc - j) - 1];
           for (int64_t i0 = 0; i0 < columns; i0 += kTileQueries) {
             // Causal: a tile whose first (smallest) key is past its last query's view is all hidden;
             // MaskCausal below overwrites every entry of it, so it is not computed.
             if (straddles && s.key_index[j] > limit0 + i0 + kTileQueries - 1) continue;
-            ScoreTile(s.key_rows + j, s.query_t + i0, br, dk, s.scores_t + j * br + i0);
+            tile(s.key_rows + j, s.query_t + i0, br, dk, s.scores_t + j * br + i0);
           }
+        }
       }
 
       NONLOCAL_PHASE_MARK(kPhaseScores);
