@@ -158,6 +158,20 @@ void TransposeKeyBlocks(const AttentionProblem& p, const KernelTable& table, con
   (void)team;
 }
 
+// K of every (batch, KV head) as score-tile panels (tiling.h BlockPlan::keys_packed).
+void PackKeyPanels(const AttentionProblem& p, const KernelTable& table, const BlockPlan& plan,
+                   float* panels, int team) {
+  const int64_t heads = p.batch * p.kv_heads;
+  const int64_t per_head = plan.key_tiles * p.key_width * table.score_keys;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+#endif
+  for (int64_t g = 0; g < heads; ++g)
+    table.pack_key_panels(p.key + g / p.kv_heads * p.key_strides.batch + g % p.kv_heads * p.key_strides.head,
+                          p.key_strides.row, p.keys, p.key_width, panels + g * per_head);
+  (void)team;
+}
+
 Task TaskAt(const AttentionProblem& p, const BlockPlan& plan, int64_t blocks_per_stream,
             int64_t index) {
   if (p.causal) index = p.batch * p.heads * blocks_per_stream - 1 - index;
@@ -226,15 +240,27 @@ KernelOutcome RunAttention(const AttentionProblem& problem, int threads) noexcep
   // more than a second core saves below about a million multiply-adds ([1, 64, 64]² is 2^19).
   if (p.batch * p.heads * p.queries * p.keys * (p.key_width + p.value_width) <= (int64_t{1} << 20)) team = 1;
 
-  // Kᵀ for the row layout, the size of K. Past the scratch limit the call keeps the Sᵀ layout
-  // (same key blocks; it pads them to whole Sᵀ tiles itself).
-  const int64_t keys_t_floats =
-      RowLayout(p, *table) ? p.batch * p.kv_heads * plan.key_blocks * p.key_width * plan.key_block : 0;
-  const ScratchLease keys_t(ArenaSlot::kKeysTransposed, static_cast<size_t>(keys_t_floats) * 4);
-  if (keys_t_floats > 0 && keys_t.data() != nullptr) {
-    float* kt = reinterpret_cast<float*>(keys_t.data());
-    TransposeKeyBlocks(p, *table, plan, kt, team);
-    plan.keys_t = kt;
+  // K copied once into the layout its microkernel reads (tiling.h): Kᵀ blocks for the row layout,
+  // score-tile panels for Sᵀ without a padding mask; the size of K either way. Past the scratch
+  // limit the call reads K in place (the row layout falls back to Sᵀ on the same key blocks).
+  const bool row_layout = RowLayout(p, *table);
+  // Packing pays once K is read by more than one task of its head.
+  const bool packed = !row_layout && p.key_mask == nullptr && p.affinity != Affinity::kConcatenation &&
+                      blocks_per_stream > 1;
+  plan.key_tiles = (p.keys + table->score_keys - 1) / table->score_keys;
+  const int64_t copy_floats =
+      p.batch * p.kv_heads * p.key_width *
+      (row_layout ? plan.key_blocks * plan.key_block : packed ? plan.key_tiles * table->score_keys : 0);
+  const ScratchLease key_copy(ArenaSlot::kKeyCopy, static_cast<size_t>(copy_floats) * 4);
+  if (copy_floats > 0 && key_copy.data() != nullptr) {
+    float* copy = reinterpret_cast<float*>(key_copy.data());
+    if (row_layout) {
+      TransposeKeyBlocks(p, *table, plan, copy, team);
+      plan.keys_t = copy;
+    } else {
+      PackKeyPanels(p, *table, plan, copy, team);
+      plan.keys_packed = copy;
+    }
   }
 
   const int64_t stride = measure.bytes();  // one thread's scratch, a multiple of 64 bytes

@@ -46,6 +46,9 @@ struct KernelTable {
   // layout).
   void (*transpose_scaled)(const float* src, int64_t src_stride, int64_t rows, int64_t columns,
                            int64_t width, float scale, int64_t dst_stride, float* dst);
+  // K rows [0, rows) (row stride src_stride, width dk) as score-tile panels (tiling.h
+  // BlockPlan::keys_packed) at dst: ⌈rows / score_keys⌉ · dk · score_keys floats.
+  void (*pack_key_panels)(const float* src, int64_t src_stride, int64_t rows, int64_t dk, float* dst);
   // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
   // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
   double (*fma_loop)(int64_t iterations, float seed, float* sink);

@@ -25,6 +25,13 @@ struct BlockPlan {
   // zero past the last key).
   const float* keys_t;  // nullptr: the Sᵀ layout
   int64_t key_blocks;   // ⌈M / Bc⌉
+  // Sᵀ layout without a padding mask: K copied once per call as score-tile panels, so the score
+  // microkernel broadcasts from one pointer rather than from R row pointers (R of the 16 general
+  // registers, which spilled into vector registers and cost FMA-port µops). Tile t (keys
+  // tR .. tR + R − 1, R = the table's score_keys) of (batch, KV head) g is dk × R floats at
+  // keys_packed + (g·key_tiles + t)·dk·R, element (c, r) = k[tR + r][c]; keys past M are 0.
+  const float* keys_packed;  // nullptr: the score tiles read the key rows in place
+  int64_t key_tiles;         // ⌈M / R⌉
 };
 
 // One unit of parallel work: rows [first_query, first_query + rows) of (batch, head).

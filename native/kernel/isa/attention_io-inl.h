@@ -111,6 +111,35 @@ void StoreOutputTransposed(const float* acc, int64_t os, int64_t rows, int64_t d
     for (int64_t c = 0; c < dv; ++c) *at(i, c) = acc[i * os + c] * inverse(i);
 }
 
+// K rows [0, rows) as score-tile panels (tiling.h BlockPlan::keys_packed): panel t holds
+// dst[t·dk·R + c·R + r] = k[tR + r][c], 0 past the last row. Each group of W rows of a tile is
+// transposed W × W in registers (Simd::transpose); its R − g0 ≤ W live lanes are stored.
+void PackKeyPanels(const float* k, int64_t row_stride, int64_t rows, int64_t dk, float* dst) {
+  constexpr int64_t R = Simd::kScoreKeys;
+  constexpr int64_t W = Simd::W;
+  const int64_t tiles = (rows + R - 1) / R;
+  for (int64_t t = 0; t < tiles; ++t) {
+    float* panel = dst + t * dk * R;
+    for (int64_t g0 = 0; g0 < R; g0 += W) {
+      const int live = static_cast<int>(MinInt(W, R - g0));
+      for (int64_t c0 = 0; c0 < dk; c0 += W) {
+        const int cols = static_cast<int>(MinInt(W, dk - c0));
+        typename Simd::V block[W];
+        #pragma GCC unroll 16
+        for (int64_t l = 0; l < W; ++l) {
+          const int64_t key = t * R + g0 + l;
+          const float* src = k + key * row_stride + c0;
+          block[l] = l >= live || key >= rows ? Simd::zero()
+                     : cols == W               ? Simd::loadu(src)
+                                               : Simd::loadn(src, cols);
+        }
+        Simd::transpose(block);  // block[l]: component c0 + l of the group's keys
+        for (int l = 0; l < cols; ++l) Simd::storen(panel + (c0 + l) * R + g0, block[l], live);
+      }
+    }
+  }
+}
+
 void StoreZeros(const AttentionProblem& p, const Task& task, float* out) {
   for (int64_t i = 0; i < task.rows; ++i)
     for (int64_t c = 0; c < p.value_width; ++c) {

@@ -18,6 +18,7 @@ constexpr KernelTable MakeKernelTable(const char* name) {
                      &RunTask,
                      &OuterAccumulate,
                      &TransposeQueries,
+                     &PackKeyPanels,
                      &FmaLoop,
                      &ExpArray<Simd>};
 }

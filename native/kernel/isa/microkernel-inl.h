@@ -48,6 +48,7 @@ __attribute__((always_inline)) inline void ValueProducts(typename Simd::V (&acc)
                                                          const float* pt, int64_t br,
                                                          const float* const* value_rows,
                                                          int64_t offset, int64_t kc, int tail) {
+  #pragma GCC unroll 4  // as ScoreTile's depth loop (attention_task-inl.h)
   for (int64_t j = 0; j < kc; ++j) {
     const float* vrow = value_rows[j] + offset;
     typename Simd::V x[NV];
