@@ -158,17 +158,26 @@ void TransposeKeyBlocks(const AttentionProblem& p, const KernelTable& table, con
   (void)team;
 }
 
-// K of every (batch, KV head) as score-tile panels (tiling.h BlockPlan::keys_packed).
+// K of every (batch, KV head) as score-tile panels (tiling.h BlockPlan::keys_packed), in pieces
+// of up to 32 tiles so that a single head's keys are packed by the whole team too.
 void PackKeyPanels(const AttentionProblem& p, const KernelTable& table, const BlockPlan& plan,
                    float* panels, int team) {
-  const int64_t heads = p.batch * p.kv_heads;
-  const int64_t per_head = plan.key_tiles * p.key_width * table.score_keys;
+  constexpr int64_t kTilesPerPiece = 32;
+  const int64_t r = table.score_keys;
+  const int64_t pieces = (plan.key_tiles + kTilesPerPiece - 1) / kTilesPerPiece;
+  const int64_t total = p.batch * p.kv_heads * pieces;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
 #endif
-  for (int64_t g = 0; g < heads; ++g)
-    table.pack_key_panels(p.key + g / p.kv_heads * p.key_strides.batch + g % p.kv_heads * p.key_strides.head,
-                          p.key_strides.row, p.keys, p.key_width, panels + g * per_head);
+  for (int64_t i = 0; i < total; ++i) {
+    const int64_t g = i / pieces;
+    const int64_t first = i % pieces * kTilesPerPiece * r;  // the piece's first key
+    const int64_t rows = p.keys - first < kTilesPerPiece * r ? p.keys - first : kTilesPerPiece * r;
+    table.pack_key_panels(p.key + g / p.kv_heads * p.key_strides.batch + g % p.kv_heads * p.key_strides.head +
+                              first * p.key_strides.row,
+                          p.key_strides.row, rows, p.key_width,
+                          panels + (g * plan.key_tiles + first / r) * p.key_width * r);
+  }
   (void)team;
 }
 

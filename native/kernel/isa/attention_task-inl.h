@@ -14,6 +14,7 @@
 //   kValueRows, kValueVecs      P·V microkernel tile: kValueRows queries × kValueVecs·W value columns
 //   zero set1 load loadu loadn(p, n) store storeu storen(p, v, n) fmadd(a, b, c) = a·b + c
 //   add sub mul div max(a, b) (NaN in b wins) exp (accurate to a few ulp, exp(-inf) = 0, NaN → NaN)
+//   exp_nonpositive             exp for x ≤ 0, −∞ or NaN only (exp-inl.h)
 //   transpose(V (&rows)[W])     in-place W × W transpose
 //
 // The recurrence (flash attention; Dao et al. 2022, and ONNX Runtime's MLAS flashattn.cpp). For a
@@ -116,7 +117,7 @@ void SoftmaxStep(float* st, int64_t br, int64_t kc, int64_t columns, float* row_
     const typename Simd::V alpha = Simd::exp(Simd::sub(m_old, shift));
     typename Simd::V sum = Simd::zero();
     for (int64_t j = 0; j < kc; ++j) {
-      const typename Simd::V p = Simd::exp(Simd::sub(Simd::load(st + j * br + i0), shift));
+      const typename Simd::V p = Simd::exp_nonpositive(Simd::sub(Simd::load(st + j * br + i0), shift));
       Simd::store(st + j * br + i0, p);
       sum = Simd::add(sum, p);
     }
@@ -164,7 +165,7 @@ void SoftmaxRows(float* sc, int64_t ld, int64_t rows, int64_t kc, float* row_max
       float* row = sc + (i0 + l) * ld;
       const typename Simd::V sl = Simd::set1(shifts[l]);
       for (int64_t j = 0; j < width; j += W) {
-        const typename Simd::V e = Simd::exp(Simd::sub(Simd::load(row + j), sl));
+        const typename Simd::V e = Simd::exp_nonpositive(Simd::sub(Simd::load(row + j), sl));
         Simd::store(row + j, e);
         part[l] = Simd::add(part[l], e);
       }

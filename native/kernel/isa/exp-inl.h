@@ -52,13 +52,17 @@ typename S::V ExpPolynomial(typename S::V r) {
 //   scale2n(x, n, b)         x·2^n for integral n ∈ [−126, 127], b = n + kExpRoundBias (either may
 //                            be used; NaN n: any NaN)
 //   zero_below(x, lo, v)     v, with 0 in the lanes where x < lo (ordered: NaN lanes keep v)
-template <typename S>
+//
+// kNonPositive: x ≤ 0, −∞ or NaN only (the softmax's x − max): no upper clamp, one vector operation
+// fewer and the same bits on every such x. The lower clamp stays although zero_below replaces
+// those lanes anyway: without it AVX-512's vscalefps would compute subnormal 2^n for x just below
+// ln(FLT_MIN), which Intel cores finish in microcode at ~100 times the cost.
+template <typename S, bool kNonPositive = false>
 typename S::V VectorExp(typename S::V x) {
   using V = typename S::V;
   const V lo = S::set1(kExpMin);
-  const V hi = S::set1(kExpMax);
   const V one = S::set1(1.0f);
-  const V clamped = S::min(hi, S::max(lo, x));
+  const V clamped = kNonPositive ? S::max(lo, x) : S::min(S::set1(kExpMax), S::max(lo, x));
   const V biased = S::fmadd(clamped, S::set1(kLog2e), S::set1(kExpRoundBias));
   const V n = S::sub(biased, S::set1(kExpRoundBias));
   V r = S::fnmadd(n, S::set1(kLn2Hi), clamped);

@@ -75,6 +75,7 @@ struct Simd {
 
   // exp (exp-inl.h) and the steps it needs.
   static V exp(V x) { return VectorExp<Simd>(x); }
+  static V exp_nonpositive(V x) { return VectorExp<Simd, true>(x); }  // x ≤ 0, −∞, NaN
   static V fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
   // 2^n built in the exponent field: b's low bits are n + 127 (exp-inl.h), shifted into place,
   // exact for n ∈ [−126, 127]. A NaN b gives some bits, but then x is NaN too and so is the product.

@@ -78,6 +78,7 @@ struct Simd {
 
   // exp (exp-inl.h) and the steps it needs.
   static V exp(V x) { return VectorExp<Simd>(x); }
+  static V exp_nonpositive(V x) { return VectorExp<Simd, true>(x); }  // x ≤ 0, −∞, NaN
   static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
   static V scale2n(V x, V n, V /*b*/) { return _mm512_scalef_ps(x, n); }  // vscalefps: x·2^floor(n)
   static V zero_below(V x, V lo, V v) {

@@ -71,6 +71,7 @@ struct Simd {
 
   // exp (exp-inl.h) and the steps it needs.
   static V exp(V x) { return VectorExp<Simd>(x); }
+  static V exp_nonpositive(V x) { return VectorExp<Simd, true>(x); }  // x ≤ 0, −∞, NaN
   static V fnmadd(V a, V b, V c) { return vfmsq_f32(c, a, b); }  // c − a·b, fused
   // 2^n built in the exponent field: b's low bits are n + 127 (exp-inl.h), shifted into place.
   static V scale2n(V x, V /*n*/, V b) {

@@ -83,6 +83,7 @@ struct Simd {
     for (int i = 0; i < W; ++i) a.lane[i] = a.lane[i] > b.lane[i] ? a.lane[i] : b.lane[i];
     return a;
   }
+  static V exp_nonpositive(V x) { return exp(x); }  // the same lane-by-lane exp
   static V exp(V x) {
     for (int i = 0; i < W; ++i) x.lane[i] = ExpLane(x.lane[i]);
     return x;
