@@ -83,6 +83,7 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   const int64_t key_target = p.value_width <= 128 ? 128 : 64;
   plan.key_block = RowLayout(p, table) ? key_target : key_target / table.score_keys * table.score_keys;
   plan.key_blocks = (p.keys + plan.key_block - 1) / plan.key_block;
+  plan.key_tiles = (p.keys + table.score_keys - 1) / table.score_keys;
   plan.value_stride = RoundUp(p.value_width, kAlignFloats);
   return plan;
 }
@@ -115,9 +116,6 @@ Scratch CarveScratchAt(const AttentionProblem& p, const BlockPlan& plan, unsigne
   return CarveScratch(p, plan, &carve);
 }
 
-// Task `index` of the call. Causal calls run their tasks last first: a task's cost grows with its
-// first query (it sees keys up to its diagonal), and handing out the longest ones first keeps the
-// threads from waiting on one long task at the end.
 // One operand's rows [B][heads][rows][width] copied head-major into `dst` (consecutive rows), with
 // the strides that address the copy.
 Strides CopyHeadMajor(const float* src, const Strides& from, int64_t batch, int64_t heads, int64_t rows,
@@ -137,25 +135,35 @@ Strides CopyHeadMajor(const float* src, const Strides& from, int64_t batch, int6
   return Strides{heads * rows * width, rows * width, width};
 }
 
+// Calls copy(g, piece, src, rows) for every piece of `piece_keys` consecutive keys (the last
+// piece of a head shorter) of every (batch, KV head) g = b·Hkv + h, src = the piece's first key
+// row, in parallel over the team.
+template <typename CopyPiece>
+void ForEachKeyPiece(const AttentionProblem& p, int64_t piece_keys, int team, const CopyPiece& copy) {
+  const int64_t pieces = (p.keys + piece_keys - 1) / piece_keys;
+  const int64_t total = p.batch * p.kv_heads * pieces;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+#endif
+  for (int64_t i = 0; i < total; ++i) {
+    const int64_t g = i / pieces;
+    const int64_t first = i % pieces * piece_keys;
+    const float* src = p.key + g / p.kv_heads * p.key_strides.batch +
+                       g % p.kv_heads * p.key_strides.head + first * p.key_strides.row;
+    copy(g, i % pieces, src, p.keys - first < piece_keys ? p.keys - first : piece_keys);
+  }
+  (void)team;
+}
+
 // Kᵀ of every key block, the row layout's copy (tiling.h BlockPlan::keys_t): (B·Hkv·blocks) blocks
 // of dk × Bc floats, zero past the last key.
 void TransposeKeyBlocks(const AttentionProblem& p, const KernelTable& table, const BlockPlan& plan,
                         float* keys_t, int team) {
   const int64_t bc = plan.key_block;
-  const int64_t total = p.batch * p.kv_heads * plan.key_blocks;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
-#endif
-  for (int64_t i = 0; i < total; ++i) {
-    const int64_t g = i / plan.key_blocks;
-    const int64_t first = i % plan.key_blocks * bc;
-    const float* k = p.key + g / p.kv_heads * p.key_strides.batch + g % p.kv_heads * p.key_strides.head +
-                     first * p.key_strides.row;
-    const int64_t rows = p.keys - first < bc ? p.keys - first : bc;
-    table.transpose_scaled(k, p.key_strides.row, rows, bc, p.key_width, 1.0f, bc,
-                           keys_t + i * p.key_width * bc);
-  }
-  (void)team;
+  ForEachKeyPiece(p, bc, team, [&](int64_t g, int64_t block, const float* src, int64_t rows) {
+    table.transpose_scaled(src, p.key_strides.row, rows, bc, p.key_width, 1.0f, bc,
+                           keys_t + (g * plan.key_blocks + block) * p.key_width * bc);
+  });
 }
 
 // K of every (batch, KV head) as score-tile panels (tiling.h BlockPlan::keys_packed), in pieces
@@ -164,23 +172,15 @@ void PackKeyPanels(const AttentionProblem& p, const KernelTable& table, const Bl
                    float* panels, int team) {
   constexpr int64_t kTilesPerPiece = 32;
   const int64_t r = table.score_keys;
-  const int64_t pieces = (plan.key_tiles + kTilesPerPiece - 1) / kTilesPerPiece;
-  const int64_t total = p.batch * p.kv_heads * pieces;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
-#endif
-  for (int64_t i = 0; i < total; ++i) {
-    const int64_t g = i / pieces;
-    const int64_t first = i % pieces * kTilesPerPiece * r;  // the piece's first key
-    const int64_t rows = p.keys - first < kTilesPerPiece * r ? p.keys - first : kTilesPerPiece * r;
-    table.pack_key_panels(p.key + g / p.kv_heads * p.key_strides.batch + g % p.kv_heads * p.key_strides.head +
-                              first * p.key_strides.row,
-                          p.key_strides.row, rows, p.key_width,
-                          panels + (g * plan.key_tiles + first / r) * p.key_width * r);
-  }
-  (void)team;
+  ForEachKeyPiece(p, kTilesPerPiece * r, team, [&](int64_t g, int64_t piece, const float* src, int64_t rows) {
+    table.pack_key_panels(src, p.key_strides.row, rows, p.key_width,
+                          panels + (g * plan.key_tiles + piece * kTilesPerPiece) * p.key_width * r);
+  });
 }
 
+// Task `index` of the call. Causal calls run their tasks last first: a task's cost grows with its
+// first query (it sees keys up to its diagonal), and handing out the longest ones first keeps the
+// threads from waiting on one long task at the end.
 Task TaskAt(const AttentionProblem& p, const BlockPlan& plan, int64_t blocks_per_stream,
             int64_t index) {
   if (p.causal) index = p.batch * p.heads * blocks_per_stream - 1 - index;
@@ -256,7 +256,6 @@ KernelOutcome RunAttention(const AttentionProblem& problem, int threads) noexcep
   // Packing pays once K is read by more than one task of its head.
   const bool packed = !row_layout && p.key_mask == nullptr && p.affinity != Affinity::kConcatenation &&
                       blocks_per_stream > 1;
-  plan.key_tiles = (p.keys + table->score_keys - 1) / table->score_keys;
   const int64_t copy_floats =
       p.batch * p.kv_heads * p.key_width *
       (row_layout ? plan.key_blocks * plan.key_block : packed ? plan.key_tiles * table->score_keys : 0);
