@@ -82,6 +82,7 @@ BlockPlan PlanBlocks(const AttentionProblem& p, const KernelTable& table, int th
   // The row layout's key blocks are whole vectors of S (every table's width divides 64).
   const int64_t key_target = p.value_width <= 128 ? 128 : 64;
   plan.key_block = RowLayout(p, table) ? key_target : key_target / table.score_keys * table.score_keys;
+  plan.lane_stride = plan.query_block + kAlignFloats;
   plan.key_blocks = (p.keys + plan.key_block - 1) / plan.key_block;
   plan.key_tiles = (p.keys + table.score_keys - 1) / table.score_keys;
   plan.value_stride = RoundUp(p.value_width, kAlignFloats);
@@ -93,8 +94,8 @@ Scratch CarveScratch(const AttentionProblem& p, const BlockPlan& plan, ScratchCa
   const int64_t br = plan.query_block;
   const int64_t bc = plan.key_block;
   Scratch s{};
-  s.query_t = carve->Floats(p.key_width * br);
-  s.scores_t = carve->Floats(bc * br);
+  s.query_t = carve->Floats(p.key_width * plan.lane_stride);
+  s.scores_t = carve->Floats(bc * plan.lane_stride);
   s.acc = carve->Floats(br * plan.value_stride);
   s.row_max = carve->Floats(br);
   s.row_sum = carve->Floats(br);
@@ -135,22 +136,23 @@ Strides CopyHeadMajor(const float* src, const Strides& from, int64_t batch, int6
   return Strides{heads * rows * width, rows * width, width};
 }
 
-// Calls copy(g, piece, src, rows) for every piece of `piece_keys` consecutive keys (the last
-// piece of a head shorter) of every (batch, KV head) g = b·Hkv + h, src = the piece's first key
-// row, in parallel over the team.
+// Calls copy(g, piece, src, rows) for every piece of `piece_rows` consecutive rows (the last
+// piece of a head shorter) of every (batch, KV head) g = b·Hkv + h of K or V (`base`, `strides`),
+// src = the piece's first row, in parallel over the team.
 template <typename CopyPiece>
-void ForEachKeyPiece(const AttentionProblem& p, int64_t piece_keys, int team, const CopyPiece& copy) {
-  const int64_t pieces = (p.keys + piece_keys - 1) / piece_keys;
+void ForEachRowPiece(const AttentionProblem& p, const float* base, const Strides& strides,
+                     int64_t piece_rows, int team, const CopyPiece& copy) {
+  const int64_t pieces = (p.keys + piece_rows - 1) / piece_rows;
   const int64_t total = p.batch * p.kv_heads * pieces;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
 #endif
   for (int64_t i = 0; i < total; ++i) {
     const int64_t g = i / pieces;
-    const int64_t first = i % pieces * piece_keys;
-    const float* src = p.key + g / p.kv_heads * p.key_strides.batch +
-                       g % p.kv_heads * p.key_strides.head + first * p.key_strides.row;
-    copy(g, i % pieces, src, p.keys - first < piece_keys ? p.keys - first : piece_keys);
+    const int64_t first = i % pieces * piece_rows;
+    const float* src = base + g / p.kv_heads * strides.batch + g % p.kv_heads * strides.head +
+                       first * strides.row;
+    copy(g, i % pieces, src, p.keys - first < piece_rows ? p.keys - first : piece_rows);
   }
   (void)team;
 }
@@ -160,7 +162,7 @@ void ForEachKeyPiece(const AttentionProblem& p, int64_t piece_keys, int team, co
 void TransposeKeyBlocks(const AttentionProblem& p, const KernelTable& table, const BlockPlan& plan,
                         float* keys_t, int team) {
   const int64_t bc = plan.key_block;
-  ForEachKeyPiece(p, bc, team, [&](int64_t g, int64_t block, const float* src, int64_t rows) {
+  ForEachRowPiece(p, p.key, p.key_strides, bc, team, [&](int64_t g, int64_t block, const float* src, int64_t rows) {
     table.transpose_scaled(src, p.key_strides.row, rows, bc, p.key_width, 1.0f, bc,
                            keys_t + (g * plan.key_blocks + block) * p.key_width * bc);
   });
@@ -172,9 +174,23 @@ void PackKeyPanels(const AttentionProblem& p, const KernelTable& table, const Bl
                    float* panels, int team) {
   constexpr int64_t kTilesPerPiece = 32;
   const int64_t r = table.score_keys;
-  ForEachKeyPiece(p, kTilesPerPiece * r, team, [&](int64_t g, int64_t piece, const float* src, int64_t rows) {
+  ForEachRowPiece(p, p.key, p.key_strides, kTilesPerPiece * r, team, [&](int64_t g, int64_t piece, const float* src, int64_t rows) {
     table.pack_key_panels(src, p.key_strides.row, rows, p.key_width,
                           panels + (g * plan.key_tiles + piece * kTilesPerPiece) * p.key_width * r);
+  });
+}
+
+// V of every (batch, KV head) as column panels of the P·V tile's width (tiling.h
+// BlockPlan::values_packed), in pieces of 256 rows.
+void PackValuePanels(const AttentionProblem& p, const KernelTable& table, const BlockPlan& plan,
+                     float* panels, int team) {
+  constexpr int64_t kRowsPerPiece = 256;
+  const int64_t t = table.tile_columns;
+  const int64_t head_floats = (p.value_width + t - 1) / t * plan.value_panel_stride;
+  ForEachRowPiece(p, p.value, p.value_strides, kRowsPerPiece, team,
+                  [&](int64_t g, int64_t piece, const float* src, int64_t rows) {
+    table.pack_value_panels(src, p.value_strides.row, rows, p.value_width, plan.value_panel_stride,
+                            panels + g * head_floats + piece * kRowsPerPiece * t);
   });
 }
 
@@ -269,6 +285,22 @@ KernelOutcome RunAttention(const AttentionProblem& problem, int threads) noexcep
       PackKeyPanels(p, *table, plan, copy, team);
       plan.keys_packed = copy;
     }
+  }
+
+  // V as tile-wide column panels, when its rows span more than one P·V tile, more than one task
+  // reads them and no padding mask thins the key blocks: the size of V (rounded up to whole panels). Past the scratch limit each
+  // task packs its own key blocks.
+  const int64_t value_panels = (p.value_width + table->tile_columns - 1) / table->tile_columns;
+  const bool values_shared = blocks_per_stream * (p.heads / p.kv_heads) > 1;  // read by > 1 task
+  const int64_t value_floats = values_shared && p.key_mask == nullptr && p.value_width > table->tile_columns
+                                   ? p.batch * p.kv_heads * value_panels * p.keys * table->tile_columns
+                                   : 0;
+  const ScratchLease value_copy(ArenaSlot::kValueCopy, static_cast<size_t>(value_floats) * 4);
+  if (value_floats > 0 && value_copy.data() != nullptr) {
+    plan.value_panel_stride = p.keys * table->tile_columns;
+    float* copy = reinterpret_cast<float*>(value_copy.data());
+    PackValuePanels(p, *table, plan, copy, team);
+    plan.values_packed = copy;
   }
 
   const int64_t stride = measure.bytes();  // one thread's scratch, a multiple of 64 bytes

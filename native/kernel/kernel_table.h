@@ -49,6 +49,10 @@ struct KernelTable {
   // K rows [0, rows) (row stride src_stride, width dk) as score-tile panels (tiling.h
   // BlockPlan::keys_packed) at dst: ⌈rows / score_keys⌉ · dk · score_keys floats.
   void (*pack_key_panels)(const float* src, int64_t src_stride, int64_t rows, int64_t dk, float* dst);
+  // V rows [0, rows) (row stride src_stride, width dv) as column panels of tile_columns floats,
+  // panel_stride apart (tiling.h BlockPlan::values_packed): row j at dst + j·tile_columns.
+  void (*pack_value_panels)(const float* src, int64_t src_stride, int64_t rows, int64_t dv,
+                            int64_t panel_stride, float* dst);
   // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
   // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
   double (*fma_loop)(int64_t iterations, float seed, float* sink);

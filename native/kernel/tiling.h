@@ -15,6 +15,10 @@ namespace nonlocal {
 // How the work is cut: query blocks of `query_block` rows stream key blocks of `key_block` rows.
 struct BlockPlan {
   int64_t query_block;   // Br, a multiple of KernelTable::query_tile
+  // Row stride of s·Qᵀ and Sᵀ in the task's scratch: Br plus one cache line. At Br = 64 a plain
+  // stride of 256 B puts a column of either (what one microkernel step reads) in a quarter of L1's
+  // sets, where the P·V tile's Pᵀ column and its V slice evicted each other.
+  int64_t lane_stride;
   int64_t key_block;     // Bc
   int64_t value_stride;  // dv rounded up to the vector width: row stride of the O accumulator
   // Logits in row layout (S, queries × keys, keys along the vector lanes) rather than Sᵀ: chosen
@@ -32,6 +36,13 @@ struct BlockPlan {
   // keys_packed + (g·key_tiles + t)·dk·R, element (c, r) = k[tR + r][c]; keys past M are 0.
   const float* keys_packed;  // nullptr: the score tiles read the key rows in place
   int64_t key_tiles;         // ⌈M / R⌉
+  // Without a padding mask, when dv spans more than one P·V tile: V copied once per call as
+  // column panels of the tile's width T (the table's tile_columns), so each tile reads its slice
+  // of a key block as one contiguous run. (Batch, KV head) g holds ⌈dv / T⌉ panels of M × T
+  // floats at values_packed + g·⌈dv / T⌉·M·T; element (j, c) at + (c / T)·M·T + j·T + c % T
+  // (value_panel_stride = M·T); lanes past dv are 0.
+  const float* values_packed;  // nullptr: each task packs its key blocks (or reads V rows in place)
+  int64_t value_panel_stride;  // M·T
 };
 
 // One unit of parallel work: rows [first_query, first_query + rows) of (batch, head).
@@ -44,8 +55,8 @@ struct Task {
 
 // One thread's scratch, labelled term by term (all 64-byte aligned, sizes in floats):
 struct Scratch {
-  float* query_t;    // dk × Br   : s·Qᵀ of the query block (column i = query i), zero-padded
-  float* scores_t;   // Bc × Br   : Sᵀ = K·(s·Qᵀ), then Pᵀ in place
+  float* query_t;    // dk × Br′  : s·Qᵀ of the query block (column i = query i), zero-padded
+  float* scores_t;   // Bc × Br′  : Sᵀ = K·(s·Qᵀ), then Pᵀ in place
   float* acc;        // Br × dv'  : O, the unnormalised output rows
   float* row_max;    // Br        : m, running max of each query's logits
   float* row_sum;    // Br        : l, running Σ exp(logit − m)

@@ -11,28 +11,47 @@
 #ifndef NONLOCAL_KERNEL_ISA_ATTENTION_IO_INL_H_
 #define NONLOCAL_KERNEL_ISA_ATTENTION_IO_INL_H_
 
-// Copies the block's kc live value rows into column panels (types.h; panel stride
-// Bc·kPanelColumns) and points value_rows at them. The copy is kc·dv floats per (query block, key
-// block), against 2·Br·kc·dv FLOPs of P·V: about 1/128 of the work, for an L1-resident tile.
-void PackValuePanels(const float** value_rows, int64_t kc, int64_t dv, int64_t panel_stride,
-                     float* pack) {
-  for (int64_t j = 0; j < kc; ++j) {
-    const float* src = value_rows[j];
-    float* dst = pack + j * kPanelColumns;
-    for (int64_t c0 = 0; c0 < dv; c0 += kPanelColumns) {
-      float* d = dst + c0 / kPanelColumns * panel_stride;
-      int64_t c = c0;
-      const int64_t end = MinInt(dv, c0 + kPanelColumns);
-      for (; c + Simd::W <= end; c += Simd::W) Simd::store(d + (c - c0), Simd::loadu(src + c));
-      if (c < end) {
-        const int tail = static_cast<int>(end - c);
-        Simd::storen(d + (c - c0), Simd::loadn(src + c, tail), tail);
-      }
+// Value rows as column panels of the P·V tile's width T = kValueVecs·W (the microkernel reads one
+// tile's slice of a key block as one contiguous run; rows of a plain V sit dv floats apart, and a
+// T-wide slice of such rows — 64 B of each 256 B row on AVX2 at dv = 64 — fell on a quarter of
+// L1's sets, where it and the Pᵀ rows, also 256 B apart, evicted each other).
+// Row j of `rows` goes to dst + j·T + (c / T)·panel_stride for its columns c; the last panel's
+// lanes past dv are 0.
+constexpr int64_t kValuePanelColumns = int64_t{Simd::kValueVecs} * Simd::W;
+
+inline void PackValueRow(const float* src, int64_t dv, int64_t panel_stride, float* dst) {
+  constexpr int64_t T = kValuePanelColumns;
+  for (int64_t c0 = 0; c0 < dv; c0 += T) {
+    float* d = dst + c0 / T * panel_stride - c0;
+    const int64_t end = MinInt(dv, c0 + T);
+    int64_t c = c0;
+    for (; c + Simd::W <= end; c += Simd::W) Simd::store(d + c, Simd::loadu(src + c));
+    if (c < end) {
+      Simd::store(d + c, Simd::loadn(src + c, static_cast<int>(end - c)));
+      c += Simd::W;
     }
-    value_rows[j] = dst;
+    for (; c < c0 + T; c += Simd::W) Simd::store(d + c, Simd::zero());
   }
 }
 
+// The block's kc live value rows (after a padding mask's gather) into the task's scratch, panel
+// stride Bc·T, with value_rows pointed at them. The copy is kc·dv floats per (query block, key
+// block), against 2·Br·kc·dv FLOPs of P·V.
+void PackValueBlock(const float** value_rows, int64_t kc, int64_t dv, int64_t panel_stride,
+                    float* pack) {
+  for (int64_t j = 0; j < kc; ++j) {
+    PackValueRow(value_rows[j], dv, panel_stride, pack + j * kValuePanelColumns);
+    value_rows[j] = pack + j * kValuePanelColumns;
+  }
+}
+
+// V rows [0, rows) (row stride src_stride) into panels of panel_stride floats at dst: once per call
+// when no padding mask thins the key blocks (tiling.h BlockPlan::values_packed).
+void PackValuePanels(const float* v, int64_t src_stride, int64_t rows, int64_t dv,
+                     int64_t panel_stride, float* dst) {
+  for (int64_t j = 0; j < rows; ++j)
+    PackValueRow(v + j * src_stride, dv, panel_stride, dst + j * kValuePanelColumns);
+}
 
 float Dot(const float* a, const float* b, int64_t n) {
   typename Simd::V acc = Simd::zero();

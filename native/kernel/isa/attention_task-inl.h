@@ -247,7 +247,7 @@ inline bool Cancelled(const int32_t* flag) {
 void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task, const Scratch& s) {
   NONLOCAL_PHASE_START();  // the profiler's marks (runtime/phase_profile.h); empty otherwise
   NONLOCAL_PHASE_TASK();
-  const int64_t br = plan.query_block;
+  const int64_t br = plan.lane_stride;  // of s·Qᵀ and Sᵀ
   const int64_t rows = task.rows;
   const int64_t columns = (rows + Simd::kScoreVecs * Simd::W - 1) / (Simd::kScoreVecs * Simd::W) *
                           (Simd::kScoreVecs * Simd::W);
@@ -395,16 +395,25 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
       if (softmax) SoftmaxStep(s.scores_t, br, kc, columns, s.row_max, s.row_sum, s.rescale);
       NONLOCAL_PHASE_MARK(kPhaseSoftmax);
     }
-    // More than one column tile: each tile's slice is reused by every row tile, so pack it.
-    const int64_t panel_stride =
-        dv > int64_t{Simd::kValueVecs} * Simd::W ? plan.key_block * kPanelColumns : 0;
-    if (panel_stride > 0) PackValuePanels(s.value_rows, kc, dv, panel_stride, s.value_pack);
+    // More than one column tile: each tile's slice is reused by every row tile, so it is read from
+    // tile-wide column panels — the call's (packed once: consecutive keys) or the block's own.
+    int64_t panel_stride = 0;
+    if (plan.values_packed != nullptr) {
+      panel_stride = plan.value_panel_stride;
+      const float* panels = plan.values_packed + (task.batch * p.kv_heads + kv_head) *
+                                                     ((dv + kValuePanelColumns - 1) / kValuePanelColumns) *
+                                                     panel_stride;
+      for (int64_t j = 0; j < kc; ++j) s.value_rows[j] = panels + (j0 + j) * kValuePanelColumns;
+    } else if (dv > kValuePanelColumns) {
+      panel_stride = plan.key_block * kValuePanelColumns;
+      PackValueBlock(s.value_rows, kc, dv, panel_stride, s.value_pack);
+    }
     NONLOCAL_PHASE_MARK(kPhaseValuePack);
     // The first live block writes O (no zeroing pass over it, and nothing stale is ever read).
     static constexpr GemmInit kNothingToAdd{};
     AccumulateValues(s.scores_t, ld, row_layout ? Simd::kValueRows * ld : Simd::kValueRows, rows,
                      s.value_rows, panel_stride, kc, 0, dv, s.acc, os, softmax ? s.rescale : nullptr,
-                     first_block ? &kNothingToAdd : nullptr, kPanelColumns,
+                     first_block ? &kNothingToAdd : nullptr, kValuePanelColumns,
                      straddles ? s.row_tile_keys : nullptr, row_layout);
     first_block = false;
     NONLOCAL_PHASE_MARK(kPhaseValues);

@@ -19,6 +19,7 @@ constexpr KernelTable MakeKernelTable(const char* name) {
                      &OuterAccumulate,
                      &TransposeQueries,
                      &PackKeyPanels,
+                     &PackValuePanels,
                      &FmaLoop,
                      &ExpArray<Simd>};
 }

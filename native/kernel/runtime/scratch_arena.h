@@ -16,8 +16,9 @@ namespace nonlocal {
 constexpr size_t kMaxScratchBytes = size_t{1} << 30;
 
 // One slot per lease that can be alive at the same time as another.
-enum class ArenaSlot : int { kAttention = 0, kBlock = 1, kPack = 2, kHeadMajor = 3, kKeyCopy = 4 };
-constexpr int kArenaSlots = 5;
+enum class ArenaSlot : int { kAttention = 0, kBlock = 1, kPack = 2, kHeadMajor = 3, kKeyCopy = 4,
+                             kValueCopy = 5 };
+constexpr int kArenaSlots = 6;
 
 // 64-byte aligned scratch of at least `bytes`, valid until the Lease ends. nullptr data = no
 // memory, or a request over `limit`.
