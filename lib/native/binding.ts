@@ -130,7 +130,8 @@ export interface NativeBinding {
   nonLocalBlockAsync(x: Float32Array, out: Float32Array, d: NativeBlockDescriptor): Promise<Float32Array>;
   info(): NativeInfo;
   selectIsa(name: string): boolean;
-  expForTesting(input: Float32Array, output: Float32Array): Float32Array;
+  /** softmax: the softmax's exp, for inputs ≤ 0 only */
+  expForTesting(input: Float32Array, output: Float32Array, softmax?: boolean): Float32Array;
   measureFmaPeak(threads: number, seconds: number, isa: string): number;
   /** a zero-filled Float32Array whose first element is 64-byte aligned (a view into a larger ArrayBuffer) */
   alignedFloat32Array(length: number): Float32Array;

@@ -19,14 +19,17 @@ Napi::Value SelectIsa(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, nonlocal::SelectIsa(name.c_str()));
 }
 
-// expForTesting(input, output): output[i] = exp(input[i]) through the active kernel's vector exp.
+// expForTesting(input, output, softmax = false): output[i] = exp(input[i]) through the active
+// kernel's vector exp, or its softmax exp (for input[i] ≤ 0 only).
 Napi::Value ExpForTesting(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  if (info.Length() != 2) throw Napi::TypeError::New(env, "expForTesting(input, output) takes 2 arguments");
+  if (info.Length() < 2 || info.Length() > 3 || (info.Length() == 3 && !info[2].IsBoolean()))
+    throw Napi::TypeError::New(env, "expForTesting(input, output, softmax?) takes 2 arrays and an optional boolean");
   const FloatView in = RequireFloat32Array(env, info[0], "input");
   const FloatView out = RequireFloat32Array(env, info[1], "output");
   RequireLength(env, out.length, in.length, "output", [&] { return "[" + std::to_string(in.length) + "]"; });
-  nonlocal::ActiveKernelTable()->exp_array(in.data, out.data, in.length);
+  const bool softmax = info.Length() == 3 && info[2].As<Napi::Boolean>().Value();
+  nonlocal::ActiveKernelTable()->exp_array(in.data, out.data, in.length, softmax);
   return info[1];
 }
 

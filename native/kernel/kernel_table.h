@@ -56,9 +56,10 @@ struct KernelTable {
   // `iterations` rounds of independent FMA chains (enough to hide the FMA latency), for measuring
   // the machine's FP32 FMA peak. Returns the FLOPs performed; `sink` keeps the chains alive.
   double (*fma_loop)(int64_t iterations, float seed, float* sink);
-  // out[i] = exp(in[i]) with the table's vectorised exp (isa/exp-inl.h), so tests can measure its
-  // ulp error (the binding's expForTesting hook).
-  void (*exp_array)(const float* in, float* out, int64_t count);
+  // out[i] = exp(in[i]) with the table's vectorised exp (isa/exp-inl.h), or with the softmax's
+  // (`softmax`: for in[i] ≤ 0, −∞ or NaN only), so tests can measure their ulp error (the
+  // binding's expForTesting hook).
+  void (*exp_array)(const float* in, float* out, int64_t count, bool softmax);
 };
 
 const KernelTable* ScalarKernelTable();

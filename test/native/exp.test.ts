@@ -44,3 +44,37 @@ describe.each(SUPPORTED_ISAS)('exp on the %s kernel', (isa) => {
     }
   });
 });
+
+/** The softmax's exp (exp_nonpositive): only ever fed x − max ≤ 0, −∞ or NaN, so only that range. */
+function softmaxExp(xs: Float32Array): Float32Array {
+  return binding().expForTesting(xs, new Float32Array(xs.length), true);
+}
+
+describe.each(SUPPORTED_ISAS)('the softmax exp on the %s kernel', (isa) => {
+  beforeAll(() => useIsa(isa));
+  afterAll(() => restoreIsa());
+
+  test('is within 2 ulp of exp on [ln(FLT_MIN), 0] (200 001 points and every float in [−1, 0] step 2^-20)', () => {
+    const sweep = Float32Array.from({ length: 200001 }, (_, i) => -87.33 + (87.33 * i) / 200000);
+    const fine = Float32Array.from({ length: (1 << 20) + 1 }, (_, i) => -i / (1 << 20));
+    let worst = 0;
+    for (const set of [sweep, fine]) {
+      const got = softmaxExp(set);
+      for (let i = 0; i < set.length; i++) worst = Math.max(worst, ulps(got[i], Math.fround(Math.exp(set[i]))));
+    }
+    process.stderr.write(`softmax exp(${isa}): worst error ${worst} ulp\n`);
+    expect(worst).toBeLessThanOrEqual(2);
+  });
+
+  test('special values: exp(0) = exp(−0) = 1, exp(−∞) = 0, below ln(FLT_MIN) → 0, NaN → NaN; every tail length', () => {
+    const got = softmaxExp(new Float32Array([0, -Infinity, -87.5, -100, -1e30, NaN, -0, -1]));
+    expect(Array.from(got.subarray(0, 5))).toEqual([1, 0, 0, 0, 0]);
+    expect(Number.isNaN(got[5])).toBe(true);
+    expect(got[6]).toBe(1);
+    expect(ulps(got[7], Math.fround(Math.exp(-1)))).toBeLessThanOrEqual(2);
+    for (let n = 1; n <= 33; n++) {
+      const part = softmaxExp(new Float32Array(n).fill(-0.5));
+      expect(part.every((y) => ulps(y, Math.fround(Math.exp(-0.5))) <= 2)).toBe(true);
+    }
+  });
+});

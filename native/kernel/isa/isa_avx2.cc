@@ -79,10 +79,10 @@ struct Simd {
   static V fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
   // 2^n built in the exponent field: b's low bits are n + 127 (exp-inl.h), shifted into place,
   // exact for n ∈ [−126, 127]. A NaN b gives some bits, but then x is NaN too and so is the product.
-  static V scale2n(V x, V /*n*/, V b) {
-    return _mm256_mul_ps(x, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(b), 23)));
+  static V scale2n_above(V v, V /*n*/, V b, V x, V lo) {
+    const V scaled = _mm256_mul_ps(v, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(b), 23)));
+    return _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LT_OQ), scaled);
   }
-  static V zero_below(V x, V lo, V v) { return _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LT_OQ), v); }
 };
 
 #include "microkernel-inl.h"

@@ -41,9 +41,12 @@ struct Simd {
   static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V div(V a, V b) { return _mm512_div_ps(a, b); }
-  // vmaxps / vminps return their second operand when either is NaN: a NaN in `b` survives.
-  static V max(V a, V b) { return _mm512_max_ps(a, b); }
-  static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  // vmaxps / vminps return their second operand when either is NaN: a NaN in `b` survives. Written
+  // with an all-lanes zeroing mask (the same unmasked instruction): GCC 12's _mm512_max_ps passes
+  // _mm512_undefined_ps(), which -Wuninitialized flags once the operands live in arrays.
+  static V max(V a, V b) { return _mm512_maskz_max_ps(kAllLanes, a, b); }
+  static V min(V a, V b) { return _mm512_maskz_min_ps(kAllLanes, a, b); }
+  static constexpr __mmask16 kAllLanes = 0xFFFF;
 
   // In-place 16×16 transpose: r[c][i] ← r[i][c]. Floats paired within 128-bit lanes, then 64-bit
   // pairs (each lane a 4×4 block transposed), then the 4×4 grid of lanes (vshuff32x4).
@@ -80,9 +83,10 @@ struct Simd {
   static V exp(V x) { return VectorExp<Simd>(x); }
   static V exp_nonpositive(V x) { return VectorExp<Simd, true>(x); }  // x ≤ 0, −∞, NaN
   static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
-  static V scale2n(V x, V n, V /*b*/) { return _mm512_scalef_ps(x, n); }  // vscalefps: x·2^floor(n)
-  static V zero_below(V x, V lo, V v) {
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), v, _mm512_setzero_ps());
+  // vscalefps (v·2^floor(n)) under a zeroing mask: one operation for both steps. "Not less than"
+  // is unordered: NaN lanes keep the product.
+  static V scale2n_above(V v, V n, V /*b*/, V x, V lo) {
+    return _mm512_maskz_scalef_ps(_mm512_cmp_ps_mask(x, lo, _CMP_NLT_UQ), v, n);
   }
 };
 

@@ -74,11 +74,11 @@ struct Simd {
   static V exp_nonpositive(V x) { return VectorExp<Simd, true>(x); }  // x ≤ 0, −∞, NaN
   static V fnmadd(V a, V b, V c) { return vfmsq_f32(c, a, b); }  // c − a·b, fused
   // 2^n built in the exponent field: b's low bits are n + 127 (exp-inl.h), shifted into place.
-  static V scale2n(V x, V /*n*/, V b) {
-    return vmulq_f32(x, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(b), 23)));
+  // FCMLT is an ordered compare: false in NaN lanes, which keep the product.
+  static V scale2n_above(V v, V /*n*/, V b, V x, V lo) {
+    const V scaled = vmulq_f32(v, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(b), 23)));
+    return vbslq_f32(vcltq_f32(x, lo), vdupq_n_f32(0.0f), scaled);
   }
-  // FCMLT is an ordered compare: false in NaN lanes, which keep v.
-  static V zero_below(V x, V lo, V v) { return vbslq_f32(vcltq_f32(x, lo), vdupq_n_f32(0.0f), v); }
 };
 
 #include "microkernel-inl.h"
