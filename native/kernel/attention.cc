@@ -287,12 +287,23 @@ KernelOutcome RunAttention(const AttentionProblem& problem, int threads) noexcep
     }
   }
 
-  // V as tile-wide column panels, when its rows span more than one P·V tile, more than one task
-  // reads them and no padding mask thins the key blocks: the size of V (rounded up to whole panels). Past the scratch limit each
-  // task packs its own key blocks.
+  // V as tile-wide column panels, when more than one task reads it, no padding mask thins the key
+  // blocks, and its rows span more than one P·V tile or are not vector-aligned: the size of V
+  // (rounded up to whole panels). Unaligned rows are the common case — a Float32Array's data is
+  // often 16 bytes past a cache line in Node — and then every vector load of the P·V tile
+  // straddles two lines (measured: 4–5 % of [1,1024,64]²'s time on AVX-512). Past the scratch
+  // limit each task packs its own key blocks (wide V) or reads V in place.
   const int64_t value_panels = (p.value_width + table->tile_columns - 1) / table->tile_columns;
-  const bool values_shared = blocks_per_stream * (p.heads / p.kv_heads) > 1;  // read by > 1 task
-  const int64_t value_floats = values_shared && p.key_mask == nullptr && p.value_width > table->tile_columns
+  const int64_t readers = blocks_per_stream * (p.heads / p.kv_heads);  // tasks reading one V
+  const int64_t w = table->vector_width;
+  const bool values_aligned = reinterpret_cast<uintptr_t>(p.value) % (w * 4) == 0 &&
+                              p.value_strides.row % w == 0 && p.value_strides.head % w == 0 &&
+                              p.value_strides.batch % w == 0;
+  // The aligned copy of a narrow V saves a few percent of each reader's P·V: with fewer than four
+  // readers ([1,64,64]² on one thread has two) the copy costs more than that.
+  const bool repack_values = (p.value_width > table->tile_columns && readers > 1) ||
+                             (!values_aligned && readers >= 4);
+  const int64_t value_floats = p.key_mask == nullptr && repack_values
                                    ? p.batch * p.kv_heads * value_panels * p.keys * table->tile_columns
                                    : 0;
   const ScratchLease value_copy(ArenaSlot::kValueCopy, static_cast<size_t>(value_floats) * 4);
