@@ -365,6 +365,20 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
       GemmInit with_bias{};
       with_bias.residual = bias == nullptr ? nullptr : bias + j0;
       with_bias.residual_stride = p.bias_strides.row;
+      // The next key block's bias rows, asked for in L2 now, when the bias is read once per call
+      // (from memory): each query's row of a block is its own short run (a 4 KB row apart at
+      // M = 1024), more runs than the hardware prefetchers follow, so without this every score
+      // tile waited on its bias. A bias broadcast over heads or batch items is re-read from cache,
+      // where the prefetches measured slower (docs/performance.md).
+      const bool bias_streams = (p.bias_strides.head != 0 || p.heads == 1) &&
+                                (p.bias_strides.batch != 0 || p.batch == 1);
+      if (bias != nullptr && bias_streams && block_end < key_end) {
+        const float* next = bias + block_end;
+        const int64_t next_keys = MinInt(key_end, block_end + plan.key_block) - block_end;
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t c = 0; c < next_keys; c += 16)
+            __builtin_prefetch(next + i * p.bias_strides.row + c, 0, 2);
+      }
       AccumulateValues(s.query_t, br, Simd::kValueRows, rows, s.key_t_rows, 0, dk, 0, kc,
                        s.scores_t, ld, nullptr, &with_bias);
       NONLOCAL_PHASE_MARK(kPhaseScores);
