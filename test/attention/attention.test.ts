@@ -4,6 +4,7 @@
  * affinities, masks, extreme logits.
  */
 import { attention } from '../../lib/attention/attention';
+import { binding } from '../../lib/native/binding';
 import { AFFINITIES, type Affinity, type Tensor } from '../../lib/core/tensor';
 import { restoreIsa, SUPPORTED_ISAS, useIsa } from '../support/isas';
 import { oracleAttention, randomFloats, relativeError, toHeadsLast, type OracleCase } from '../support/oracle';
@@ -114,6 +115,24 @@ describe.each(SUPPORTED_ISAS)('attention on the %s kernel', (isa) => {
     const y = runRank4(c).data;
     expect(y.every(Number.isFinite)).toBe(true);
     expect(relativeError(y, oracleAttention(c))).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  test('V off a cache line (copied aligned once it is read by four tasks or more) gives the same bits as V on one, and matches float64', () => {
+    for (const dv of [5, 16, 17, 64, 70]) {
+      const c = makeCase({ B: 1, H: 2, N: 300, M: 77, dk: 24, dv }, 'embedded_gaussian');
+      const want = oracleAttention(c);
+      const aligned = binding().alignedFloat32Array(c.v.length);
+      aligned.set(c.v);
+      const offset = new Float32Array(c.v.length + 1).subarray(1);  // 4 bytes past an aligned start at best
+      offset.set(c.v);
+      for (const threads of [1, 2]) {
+        const run = (v: Float32Array): Float32Array =>
+          attention({ data: c.q, shape: [1, 2, 300, 24] }, { data: c.k, shape: [1, 2, 77, 24] }, { data: v, shape: [1, 2, 77, dv] }, { scale: c.scale, threads }).data;
+        const a = run(aligned);
+        expect(relativeError(a, want)).toBeLessThanOrEqual(TOLERANCE);
+        expect(Array.from(run(offset))).toEqual(Array.from(a));
+      }
+    }
   });
 });
 
