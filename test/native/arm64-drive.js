@@ -10,7 +10,8 @@
 //   - the block: every PyTorch fixture (test/fixtures/block) against PyTorch's z within 1e-4;
 //   - attentionAsync and nonLocalBlockAsync, an AbortSignal already aborted and one aborted while
 //     the call runs;
-//   - exp within 2 ulp on [ln FLT_MIN, 0] and (0, 80], and its special values (as exp.test.ts);
+//   - exp within 2 ulp on [ln FLT_MIN, 0] and (0, 80], the softmax's exp within 2 ulp on
+//     [ln FLT_MIN, 0], and their special values (as exp.test.ts);
 //   - the native layer's own checks: hostile calls straight into the addon get TypeError/RangeError;
 //   - info(): isa 'neon' by default, isas ['scalar', 'neon'], and NONLOCAL_AFFINITY_ISA honoured.
 const fs = require('node:fs');
@@ -154,6 +155,20 @@ function checkExp(isa) {
   expect(special[0] === 1 && special[1] === 0 && special[2] === 0 && special[3] === 0 && special[4] === 0 && Number.isNaN(special[5]) && special[6] === 1,
     `${isa} exp special values: ${Array.from(special).join(', ')}`);
   for (let n = 1; n <= 9; n++) expect(exp(new Float32Array(n).fill(-1)).every((y) => ulps(y, Math.fround(Math.exp(-1))) <= 1), `${isa} exp tail of ${n}`);
+  // The softmax's own exp (x ≤ 0 only), as exp.test.ts.
+  const softmaxExp = (xs) => binding().expForTesting(xs, new Float32Array(xs.length), true);
+  const fine = Float32Array.from({ length: (1 << 20) + 1 }, (_, i) => -i / (1 << 20));
+  let softWorst = 0;
+  for (const set of [negative, fine]) {
+    const got = softmaxExp(set);
+    for (let i = 0; i < set.length; i++) softWorst = Math.max(softWorst, ulps(got[i], Math.fround(Math.exp(set[i]))));
+  }
+  console.log(`arm64 drive: softmax exp(${isa}) worst error ${softWorst} ulp`);
+  expect(softWorst <= 2, `${isa} softmax exp within 2 ulp (worst ${softWorst})`);
+  const softSpecial = softmaxExp(new Float32Array([0, -Infinity, -87.5, -100, -1e30, NaN, -0]));
+  expect(softSpecial[0] === 1 && softSpecial[1] === 0 && softSpecial[2] === 0 && softSpecial[3] === 0 && softSpecial[4] === 0 && Number.isNaN(softSpecial[5]) && softSpecial[6] === 1,
+    `${isa} softmax exp special values: ${Array.from(softSpecial).join(', ')}`);
+  for (let n = 1; n <= 9; n++) expect(softmaxExp(new Float32Array(n).fill(-0.5)).every((y) => ulps(y, Math.fround(Math.exp(-0.5))) <= 2), `${isa} softmax exp tail of ${n}`);
 }
 
 function checkHostileCalls() {
