@@ -38,9 +38,9 @@ struct BlockPlan {
   int64_t key_tiles;         // ⌈M / R⌉
   // Without a padding mask, when dv spans more than one P·V tile or V's rows are not
   // vector-aligned: V copied once per call as column panels of the tile's width T (the table's
-  // tile_columns), so each tile reads its slice of a key block as one contiguous, aligned run. (Batch, KV head) g holds ⌈dv / T⌉ panels of M × T
-  // floats at values_packed + g·⌈dv / T⌉·M·T; element (j, c) at + (c / T)·M·T + j·T + c % T
-  // (value_panel_stride = M·T); lanes past dv are 0.
+  // tile_columns), so each tile reads its slice of a key block as one contiguous, aligned run.
+  // (Batch, KV head) g holds ⌈dv / T⌉ panels of M × T floats at values_packed + g·⌈dv / T⌉·M·T;
+  // element (j, c) at + (c / T)·M·T + j·T + c % T (value_panel_stride = M·T); lanes past dv are 0.
   const float* values_packed;  // nullptr: each task packs its key blocks (or reads V rows in place)
   int64_t value_panel_stride;  // M·T
 };

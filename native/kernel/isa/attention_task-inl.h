@@ -44,6 +44,7 @@
 #define NONLOCAL_KERNEL_ISA_ATTENTION_TASK_INL_H_
 
 constexpr float kNegativeInfinity = -__builtin_inff();
+constexpr int64_t kLineFloats = 16;  // floats per 64-byte cache line
 
 // Sᵀ tile: st[r][0 .. kScoreVecs·W) = Σ_c k_r[c] · qt[c][0 .. kScoreVecs·W), r < R (kScoreKeys,
 // or fewer for the block's last keys), where k_r is key_rows[r] or, kPacked, column r of the tile's
@@ -344,6 +345,14 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
 
   // The row layout keeps S row-major with this stride (one key block); Sᵀ has stride br.
   const bool row_layout = plan.keys_t != nullptr;
+  // Row layout, a bias read once per call (from memory): each key block prefetches the next one's
+  // bias rows. Each query's row of a block is its own short run (a 4 KB row apart at M = 1024),
+  // more runs than the hardware prefetchers follow, so without this every score tile waited on its
+  // bias. A bias broadcast over heads or batch items is re-read from cache, where the prefetches
+  // measured slower (docs/performance.md).
+  const bool prefetch_bias = row_layout && bias != nullptr &&
+                             (p.bias_strides.head != 0 || p.heads == 1) &&
+                             (p.bias_strides.batch != 0 || p.batch == 1);
   const int64_t ld = row_layout ? plan.key_block : br;
   bool first_block = true;
   for (int64_t j0 = 0; j0 < key_end; j0 += plan.key_block) {
@@ -365,18 +374,12 @@ void RunTask(const AttentionProblem& p, const BlockPlan& plan, const Task& task,
       GemmInit with_bias{};
       with_bias.residual = bias == nullptr ? nullptr : bias + j0;
       with_bias.residual_stride = p.bias_strides.row;
-      // The next key block's bias rows, asked for in L2 now, when the bias is read once per call
-      // (from memory): each query's row of a block is its own short run (a 4 KB row apart at
-      // M = 1024), more runs than the hardware prefetchers follow, so without this every score
-      // tile waited on its bias. A bias broadcast over heads or batch items is re-read from cache,
-      // where the prefetches measured slower (docs/performance.md).
-      const bool bias_streams = (p.bias_strides.head != 0 || p.heads == 1) &&
-                                (p.bias_strides.batch != 0 || p.batch == 1);
-      if (bias != nullptr && bias_streams && block_end < key_end) {
+      // The next key block's bias rows, asked for in L2 now (see prefetch_bias above).
+      if (prefetch_bias && block_end < key_end) {
         const float* next = bias + block_end;
         const int64_t next_keys = MinInt(key_end, block_end + plan.key_block) - block_end;
         for (int64_t i = 0; i < rows; ++i)
-          for (int64_t c = 0; c < next_keys; c += 16)
+          for (int64_t c = 0; c < next_keys; c += kLineFloats)
             __builtin_prefetch(next + i * p.bias_strides.row + c, 0, 2);
       }
       AccumulateValues(s.query_t, br, Simd::kValueRows, rows, s.key_t_rows, 0, dk, 0, kc,

@@ -41,16 +41,20 @@ constexpr float kExpPoly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e
 constexpr float kSoftmaxExpPoly[5] = {8.290315047e-3f, 4.189793020e-2f, 1.666763574e-1f,
                                       4.999915063e-1f, 9.999997020e-1f};
 
-// P(r) by Horner's rule with S::fmadd (S::V may be a vector or, for the scalar path, one float).
+// A polynomial in r by Horner's rule with S::fmadd, coefficients highest degree first (S::V may be
+// a vector or, for the scalar path, one float).
+template <typename S, int K>
+typename S::V Horner(const float (&coefficients)[K], typename S::V r) {
+  typename S::V poly = S::set1(coefficients[0]);
+  #pragma GCC unroll 8
+  for (int k = 1; k < K; ++k) poly = S::fmadd(poly, r, S::set1(coefficients[k]));
+  return poly;
+}
+
+// P(r) of e^r ≈ 1 + r·(1 + r·P(r)).
 template <typename S>
 typename S::V ExpPolynomial(typename S::V r) {
-  typename S::V poly = S::set1(kExpPoly[0]);
-  poly = S::fmadd(poly, r, S::set1(kExpPoly[1]));
-  poly = S::fmadd(poly, r, S::set1(kExpPoly[2]));
-  poly = S::fmadd(poly, r, S::set1(kExpPoly[3]));
-  poly = S::fmadd(poly, r, S::set1(kExpPoly[4]));
-  poly = S::fmadd(poly, r, S::set1(kExpPoly[5]));
-  return poly;
+  return Horner<S>(kExpPoly, r);
 }
 
 // exp on whole vectors. S must provide, besides set1 sub fmadd:
@@ -75,15 +79,8 @@ typename S::V VectorExp(typename S::V x) {
   const V n = S::sub(biased, S::set1(kExpRoundBias));
   V r = S::fnmadd(n, S::set1(kLn2Hi), clamped);
   r = S::fnmadd(n, S::set1(kLn2Lo), r);
-  V er;
-  if constexpr (kNonPositive) {
-    V q = S::set1(kSoftmaxExpPoly[0]);
-    #pragma GCC unroll 4
-    for (int k = 1; k < 5; ++k) q = S::fmadd(q, r, S::set1(kSoftmaxExpPoly[k]));
-    er = S::fmadd(q, r, one);
-  } else {
-    er = S::fmadd(S::fmadd(ExpPolynomial<S>(r), r, one), r, one);
-  }
+  const V er = kNonPositive ? S::fmadd(Horner<S>(kSoftmaxExpPoly, r), r, one)
+                            : S::fmadd(S::fmadd(ExpPolynomial<S>(r), r, one), r, one);
   return S::scale2n_above(er, n, biased, x, lo);
 }
 
